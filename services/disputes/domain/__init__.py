@@ -1,0 +1,1 @@
+"""disputes: domain rules (plain Python over a SQLAlchemy session; no Flask, no pika)."""

@@ -1,0 +1,2 @@
+"""disputes: the worker's subscriptions (none yet: disputes only publishes) and scheduled jobs."""
+SUBSCRIPTIONS: dict = {}

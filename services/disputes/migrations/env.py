@@ -1,0 +1,5 @@
+from shared.migrate import run_env
+
+from services.disputes.models import Base
+
+run_env(Base.metadata)

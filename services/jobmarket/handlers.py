@@ -1,0 +1,2 @@
+"""jobmarket: the worker's subscriptions and scheduled jobs."""
+SUBSCRIPTIONS: dict = {}

@@ -1,0 +1,4 @@
+"""jobmarket: HTTP resources."""
+from __future__ import annotations
+
+BLUEPRINTS: list = []

@@ -1,0 +1,1 @@
+"""points: domain rules (plain Python over a SQLAlchemy session; no Flask, no pika)."""

@@ -1,0 +1,160 @@
+"""The double-entry ledger: every movement is a transfer between two accounts, immutable once written.
+
+Limits hold under concurrency on SQLite and PostgreSQL alike because every debit is one atomic conditional
+UPDATE (``... WHERE debits_posted + debits_pending + :n <= credits_posted``): two redemptions racing for the
+last points cannot both pass it. Two-phase transfers (TigerBeetle's pending → post / void) reserve points for
+redemptions until they are handed over or cancelled.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from shared.errors import Conflict, NotFound
+from shared.ids import uuid7
+from shared.timeutil import utcnow
+
+from ..models import Account, Transfer
+
+ISSUING = "issuing"
+SUPERMARKET = "supermarket"
+
+
+class InsufficientPoints(Conflict):
+    code = "insufficient-points"
+
+
+def system_account(session: Session, code: str) -> Account:
+    """The community's own account ``code`` (``issuing`` or ``supermarket``), created on first use."""
+    account = session.scalars(select(Account).where(Account.code == code)).first()
+    if account is None:
+        account = Account(id=uuid7(), kind=code, code=code, debits_must_not_exceed_credits=(code != ISSUING),
+                          debits_posted=0, credits_posted=0, debits_pending=0, credits_pending=0,
+                          created_at=utcnow())
+        session.add(account)
+        session.flush()
+    return account
+
+
+def resident_account(session: Session, person_id: str, *, create: bool = True) -> Account | None:
+    """The personal account of ``person_id``; opened on the first credit (EVENTS.md)."""
+    account = session.scalars(select(Account).where(Account.person_id == person_id)).first()
+    if account is None and create:
+        account = Account(id=uuid7(), kind="resident", person_id=person_id, debits_must_not_exceed_credits=True,
+                          debits_posted=0, credits_posted=0, debits_pending=0, credits_pending=0,
+                          created_at=utcnow())
+        session.add(account)
+        session.flush()
+    return account
+
+
+def _debit(session: Session, account_id: str, amount: int, *, pending: bool) -> None:
+    column = Account.debits_pending if pending else Account.debits_posted
+    result = session.execute(
+        update(Account)
+        .where(Account.id == account_id,
+               or_(Account.debits_must_not_exceed_credits.is_(False),
+                   Account.debits_posted + Account.debits_pending + amount <= Account.credits_posted))
+        .values({column: column + amount})
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise InsufficientPoints("Not enough points in the account for this transfer.")
+
+
+def _credit(session: Session, account_id: str, amount: int, *, pending: bool) -> None:
+    column = Account.credits_pending if pending else Account.credits_posted
+    session.execute(update(Account).where(Account.id == account_id).values({column: column + amount})
+                    .execution_options(synchronize_session=False))
+
+
+def transfer(session: Session, *, debit: Account, credit: Account, amount: int, kind: str,
+             occurred_at: datetime, transfer_id: str | None = None, pending: bool = False,
+             rule_code: str | None = None, rule_version: int | None = None, category: str | None = None,
+             cause_event_id: str | None = None, cause_key: str | None = None, note: str | None = None,
+             created_by: str | None = None) -> Transfer:
+    """Move ``amount`` points (a positive integer) from ``debit`` to ``credit``.
+
+    ``pending=True`` reserves it (two-phase); :func:`post_pending` or :func:`void_pending` completes it.
+    Raises :class:`InsufficientPoints` (409) when ``debit`` may not go below zero and would.
+    """
+    if amount <= 0:
+        raise ValueError("a transfer moves a positive number of points")
+    _debit(session, debit.id, amount, pending=pending)
+    _credit(session, credit.id, amount, pending=pending)
+    row = Transfer(id=transfer_id or uuid7(), debit_account_id=debit.id, credit_account_id=credit.id,
+                   amount=amount, state="pending" if pending else "posted", kind=kind, rule_code=rule_code,
+                   rule_version=rule_version, category=category, cause_event_id=cause_event_id,
+                   cause_key=cause_key, note=note, created_by=created_by, occurred_at=occurred_at,
+                   created_at=utcnow())
+    session.add(row)
+    session.flush()
+    for account in (debit, credit):
+        session.expire(account)
+    return row
+
+
+def _finish_pending(session: Session, pending_id: str, *, post: bool, occurred_at: datetime,
+                    created_by: str | None, note: str | None) -> Transfer:
+    # claim the pending transfer atomically: only one of post/void (or a twin request) can win
+    claimed = session.execute(update(Transfer).where(Transfer.id == pending_id, Transfer.state == "pending")
+                              .values(state="posted_pending" if post else "voided")
+                              .execution_options(synchronize_session=False))
+    if claimed.rowcount != 1:
+        if session.get(Transfer, pending_id) is None:
+            raise NotFound("No such pending transfer.")
+        raise Conflict("The transfer is no longer pending.", code="not-pending")
+    pending = session.get(Transfer, pending_id)
+    session.refresh(pending)
+    amount = pending.amount
+    session.execute(update(Account).where(Account.id == pending.debit_account_id).values(
+        debits_pending=Account.debits_pending - amount,
+        **({"debits_posted": Account.debits_posted + amount} if post else {})))
+    session.execute(update(Account).where(Account.id == pending.credit_account_id).values(
+        credits_pending=Account.credits_pending - amount,
+        **({"credits_posted": Account.credits_posted + amount} if post else {})))
+    row = Transfer(id=uuid7(), debit_account_id=pending.debit_account_id,
+                   credit_account_id=pending.credit_account_id, amount=amount,
+                   state="post" if post else "void", pending_id=pending_id, kind=pending.kind,
+                   rule_code=pending.rule_code, category=pending.category, note=note, created_by=created_by,
+                   occurred_at=occurred_at, created_at=utcnow())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def post_pending(session: Session, pending_id: str, *, occurred_at: datetime, created_by: str | None = None,
+                 note: str | None = None) -> Transfer:
+    """Second phase: the reserved points are spent (a redemption handed over)."""
+    return _finish_pending(session, pending_id, post=True, occurred_at=occurred_at, created_by=created_by, note=note)
+
+
+def void_pending(session: Session, pending_id: str, *, occurred_at: datetime, created_by: str | None = None,
+                 note: str | None = None) -> Transfer:
+    """Second phase: the reservation is released and the points return (cancelled or expired)."""
+    return _finish_pending(session, pending_id, post=False, occurred_at=occurred_at, created_by=created_by, note=note)
+
+
+def entries_stmt(account_id: str):
+    """Transfers that touched ``account_id``, for a statement (paginate by occurred_at, then id).
+
+    Pending reservations and their post/void records are listed too (state tells which).
+    """
+    return select(Transfer).where(or_(Transfer.debit_account_id == account_id,
+                                      Transfer.credit_account_id == account_id))
+
+
+def balance_as_of(session: Session, account_id: str, moment: datetime) -> int:
+    """The posted balance of ``account_id`` counting transfers that occurred up to ``moment``."""
+    from sqlalchemy import func
+    posted = Transfer.state.in_(("posted", "post"))
+    credits = session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
+        Transfer.credit_account_id == account_id, posted, Transfer.occurred_at <= moment))
+    debits = session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
+        Transfer.debit_account_id == account_id, posted, Transfer.occurred_at <= moment))
+    return int(credits) - int(debits)
+
+
+__all__ = ["transfer", "post_pending", "void_pending", "resident_account", "system_account", "balance_as_of",
+           "entries_stmt", "InsufficientPoints", "ISSUING", "SUPERMARKET", "and_"]

@@ -1,0 +1,1 @@
+"""relief: domain rules (plain Python over a SQLAlchemy session; no Flask, no pika)."""

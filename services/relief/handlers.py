@@ -1,0 +1,2 @@
+"""relief: the worker's subscriptions and scheduled jobs."""
+SUBSCRIPTIONS: dict = {}

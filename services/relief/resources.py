@@ -1,0 +1,4 @@
+"""relief: HTTP resources."""
+from __future__ import annotations
+
+BLUEPRINTS: list = []

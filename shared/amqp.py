@@ -1,0 +1,87 @@
+"""RabbitMQ connections and topology (EVENTS.md, "Transport").
+
+Every declaration here is idempotent, so whoever needs a part declares it: the relay declares the exchanges
+and the archive stream; a consumer declares its queue, its retry tiers and its dead-letter queue.
+One connection per thread, opened lazily after any fork; the web process never opens one.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import pika
+from pika.exceptions import AMQPError
+
+log = logging.getLogger("weizhili.amqp")
+
+
+def parameters(url: str, *, heartbeat: int = 30, name: str = "weizhili") -> pika.URLParameters:
+    params = pika.URLParameters(url)
+    params.heartbeat = heartbeat
+    params.blocked_connection_timeout = 60
+    params.connection_attempts = 1
+    params.socket_timeout = 5
+    params.client_properties = {"connection_name": name}
+    return params
+
+
+def connect(url: str, *, name: str, stop=None, max_delay: float = 30.0) -> pika.BlockingConnection:
+    """Connect, retrying with exponential back-off (pika has no automatic reconnect, pika#858).
+
+    ``stop``: a ``threading.Event``; when set, give up and raise ``InterruptedError``.
+    """
+    delay = 0.5
+    while True:
+        try:
+            return pika.BlockingConnection(parameters(url, name=name))
+        except (AMQPError, OSError) as exc:
+            log.warning("broker not reachable (%s); retrying in %.1fs", type(exc).__name__, delay)
+            if stop is not None and stop.wait(delay):
+                raise InterruptedError("stopped while connecting") from exc
+            if stop is None:
+                time.sleep(delay)
+            delay = min(max_delay, delay * 2)
+
+
+def declare_exchanges(channel, settings) -> None:
+    """The topic exchange, the dead-letter exchange, and the archive stream bound to everything (``#``)."""
+    channel.exchange_declare(settings.exchange, exchange_type="topic", durable=True)
+    channel.exchange_declare(settings.dead_letter_exchange, exchange_type="direct", durable=True)
+    channel.queue_declare(settings.archive_stream, durable=True,
+                          arguments={"x-queue-type": "stream", "x-max-age": settings.archive_max_age})
+    channel.queue_bind(settings.archive_stream, settings.exchange, routing_key="#")
+
+
+def queue_arguments(settings, queue: str) -> dict:
+    """Arguments of a consumer queue: explicit dead-lettering, never a broker version's defaults."""
+    args = {"x-dead-letter-exchange": settings.dead_letter_exchange, "x-dead-letter-routing-key": queue}
+    if settings.queue_type == "quorum":
+        args.update({"x-queue-type": "quorum", "x-delivery-limit": settings.delivery_limit,
+                     "x-dead-letter-strategy": "at-least-once", "x-overflow": "reject-publish"})
+    else:
+        args["x-queue-type"] = "classic"
+    return args
+
+
+def retry_queue(queue: str, delay_ms: int) -> str:
+    return f"{queue}.retry.{delay_ms}"
+
+
+def dead_queue(queue: str) -> str:
+    return f"{queue}.dead"
+
+
+def declare_consumer_queue(channel, settings, queue: str, bindings: list[str]) -> None:
+    """``queue`` bound to ``bindings`` on the exchange, its retry tiers, and ``<queue>.dead``."""
+    declare_exchanges(channel, settings)
+    channel.queue_declare(queue, durable=True, arguments=queue_arguments(settings, queue))
+    for pattern in bindings:
+        channel.queue_bind(queue, settings.exchange, routing_key=pattern)
+    dead_args = {"x-queue-type": "quorum"} if settings.queue_type == "quorum" else {"x-queue-type": "classic"}
+    channel.queue_declare(dead_queue(queue), durable=True, arguments=dead_args)
+    channel.queue_bind(dead_queue(queue), settings.dead_letter_exchange, routing_key=queue)
+    for delay in settings.retry_delays_ms:
+        # a waiting room: when the TTL runs out the message is dead-lettered back to the consumer's queue
+        channel.queue_declare(retry_queue(queue, delay), durable=True, arguments={
+            "x-queue-type": "classic", "x-message-ttl": int(delay),
+            "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue})
