@@ -409,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--procfile", type=Path, default=PROCFILE)
     parser.add_argument("--var", type=Path, default=ROOT / "var",
                         help="where the databases, metrics, heartbeats and a private broker live (default var/)")
+    parser.add_argument("--migrate-only", action="store_true",
+                        help="run the *-migrate commands and stop (no broker needed): `make migrate`")
     parser.add_argument("--stop-timeout", type=float,
                         default=float(os.environ.get("SUPERVISE_STOP_TIMEOUT") or 40),
                         help="seconds between SIGTERM and SIGKILL (default 40: gunicorn's graceful timeout + 10)")
@@ -421,6 +423,10 @@ def main(argv: list[str] | None = None) -> int:
 
     var = args.var.resolve()
     var.mkdir(parents=True, exist_ok=True)
+    if args.migrate_only:
+        table = process_table(args.procfile, var=var)
+        supervisor = Supervisor([p for p in table if p.kind == "migrate"], ROOT, args.stop_timeout, stop)
+        return 0 if supervisor.migrate() else 1
     try:
         amqp_url, broker = start_broker(os.environ.get("AMQP_URL") or DEFAULT_AMQP_URL, var, stop)
     except SystemExit as exc:

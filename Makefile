@@ -1,0 +1,61 @@
+# weizhili (微治理): everyday commands. `make` alone lists them.
+#
+# Every target that runs project code first makes the virtual environment (.venv), and re-installs into it only
+# when requirements*.txt or pyproject.toml changed (a stamp file records the last install).
+
+SHELL        := /bin/bash
+PYTHON       ?= python3
+VENV         := .venv
+PY           := $(VENV)/bin/python
+STAMP        := $(VENV)/.installed
+PYTEST_ARGS  ?=
+ROLE         ?= resident
+SUB          ?= P000001
+TTL          ?= 3600
+comma        := ,
+
+.DEFAULT_GOAL := help
+.PHONY: help venv run test migrate token openapi lock clean distclean
+
+help: ## list the targets
+	@echo "usage: make <target> [VAR=value ...]"
+	@grep -E '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | sed -E 's/:[^#]*## /\t/' | \
+		awk -F'\t' '{ printf "  %-10s %s\n", $$1, $$2 }'
+
+venv: $(STAMP) ## make .venv and install the requirements and the project into it
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -e .
+	touch $(STAMP)
+
+run: venv ## run everything locally: migrations, 4 web servers and 4 workers (Ctrl-C stops them)
+	$(PY) deploy/supervise.py
+
+test: venv ## run the tests (PYTEST_ARGS="-k relay -x" passes arguments to pytest)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+migrate: venv ## apply every service's migrations to its database (SQLite files under var/ unless set)
+	$(PY) deploy/supervise.py --migrate-only
+
+token: venv ## print a local JWT: make token ROLE=resident[,grid_worker] SUB=P000001 [TTL=3600]
+	@$(PY) -m shared.tokens --sub $(SUB) $(foreach r,$(subst $(comma), ,$(ROLE)),--role $(r)) --ttl $(TTL)
+
+openapi: venv ## write each service's OpenAPI document
+	$(PY) -m shared.openapi write
+
+lock: ## regenerate deploy/requirements.lock (hash-pinned, for the image) from requirements.txt
+	rm -rf build/lock-venv
+	$(PYTHON) -m venv build/lock-venv
+	build/lock-venv/bin/pip install --quiet --disable-pip-version-check pip-tools
+	build/lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --output-file deploy/requirements.lock requirements.txt
+	rm -rf build/lock-venv
+
+clean: ## remove caches and var/ (the local SQLite databases, metrics, the private broker's data)
+	rm -rf var .pytest_cache build
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean ## clean, and remove .venv too
+	rm -rf $(VENV)
