@@ -23,7 +23,7 @@ from pika.exceptions import AMQPError, NackError, UnroutableError
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from . import amqp
+from . import amqp, topology
 from .models import IdempotencyKey, InboxMessage, OutboxMessage
 from .timeutil import utcnow
 
@@ -100,7 +100,7 @@ class Relay:
         self.close()
         self._connection = amqp.connect(self.settings.amqp_url, name=self.name, stop=stop)
         channel = self._connection.channel()
-        amqp.declare_exchanges(channel, self.settings)
+        topology.declare_all(channel, self.settings)
         channel.confirm_delivery()
         self._channel = channel
         return channel
