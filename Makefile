@@ -50,7 +50,7 @@ lock: ## regenerate deploy/requirements.lock (hash-pinned, for the image) from r
 	$(PYTHON) -m venv build/lock-venv
 	build/lock-venv/bin/pip install --quiet --disable-pip-version-check pip-tools
 	build/lock-venv/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
-		--no-emit-index-url --output-file deploy/requirements.lock requirements.txt
+		--no-emit-index-url --no-emit-find-links --output-file deploy/requirements.lock requirements.txt
 	rm -rf build/lock-venv
 
 clean: ## remove caches and var/ (the local SQLite databases, metrics, the private broker's data)

@@ -35,7 +35,8 @@ def _cpu_count() -> int:
 SERVICE = os.environ.get("SERVICE_NAME", "")
 
 bind = f"0.0.0.0:{_int('PORT', 8000)}"
-workers = _int("WEB_CONCURRENCY", 2 * _cpu_count() + 1)
+# WEB_CONCURRENCY unset or 0: 2 x CPUs + 1 (compose passes 0 by default; gunicorn itself fails on an empty value)
+workers = _int("WEB_CONCURRENCY", 0) or 2 * _cpu_count() + 1
 threads = _int("WEB_THREADS", 4)
 worker_class = "gthread"
 timeout = _int("WEB_TIMEOUT", 30)
