@@ -139,8 +139,11 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem):
+        headers = dict(exc.headers)
+        if exc.status == 401:
+            headers.setdefault("WWW-Authenticate", 'Bearer realm="weizhili"')
         return problem_response(exc.status, title=exc.title, detail=exc.detail, code=exc.code,
-                                errors=exc.errors, headers=exc.headers, **exc.extra)
+                                errors=exc.errors, headers=headers, **exc.extra)
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):

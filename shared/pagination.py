@@ -20,7 +20,7 @@ MAX_LIMIT = 200
 class PageArgs(s.Schema):
     """Query arguments of every list endpoint."""
 
-    limit = s.Integer(load_default=50, minimum=1, maximum=MAX_LIMIT)
+    limit = s.QueryInteger(load_default=50, minimum=1, maximum=MAX_LIMIT)
     cursor = s.String(load_default=None, max_length=200, metadata={"description": "next_cursor of the previous page"})
 
     @validates("cursor")

@@ -54,6 +54,22 @@ class Integer(fields.Integer):
         return value
 
 
+class QueryInteger(Integer):
+    """An integer given in a query string (``?limit=20``): decimal digits only, bounded like :class:`Integer`."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and re.fullmatch(r"-?\d{1,20}", value.strip()):
+            value = int(value.strip())
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class QueryBoolean(fields.Boolean):
+    """A boolean given in a query string: ``true`` or ``false`` only."""
+
+    truthy = {"true"}
+    falsy = {"false"}
+
+
 class Boolean(fields.Boolean):
     """Only JSON ``true`` or ``false`` (marshmallow would take 1, "yes", "on"...)."""
 
@@ -212,6 +228,6 @@ def reject_non_finite(value):
 
 
 __all__ = [
-    "Schema", "Integer", "Boolean", "String", "Enum", "Money", "Hours", "Decimal2", "AwareDateTime", "Date",
+    "Schema", "Integer", "QueryInteger", "QueryBoolean", "Boolean", "String", "Enum", "Money", "Hours", "Decimal2", "AwareDateTime", "Date",
     "Nested", "List", "ValidationError", "validates_schema", "fields", "validate", "math",
 ]
