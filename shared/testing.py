@@ -250,3 +250,68 @@ def start_worker(service: str, env: dict, log_dir: Path, name: str | None = None
 
 def have_rabbitmq_server() -> bool:
     return shutil.which("rabbitmq-server") is not None
+
+
+# -- a broker the test owns (TESTING.md: faults only on resources the test owns) ---------------------------
+def _supervise_module():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("weizhili_supervise", REPO / "deploy" / "supervise.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def private_broker(base: Path):
+    """A private RabbitMQ node (``make run``'s own kind) that keeps its port across restarts."""
+    supervise = _supervise_module()
+
+    class RestartableBroker(supervise.PrivateBroker):
+        def environment(self):
+            if not hasattr(self, "_env"):
+                self._env = super().environment()
+            return self._env
+
+        def restart(self, down_seconds: float = 1.0) -> None:
+            self.stop()
+            time.sleep(down_seconds)
+            self.start()
+
+    return RestartableBroker(base, supervise.find_rabbitmq_server(), node_name=f"wztest{RUN_ID}{os.getpid()}@localhost")
+
+
+class Stack:
+    """Real processes of several services against their own databases and one broker (gunicorn + workers)."""
+
+    def __init__(self, services: list[str], db_urls: dict[str, str], amqp_url: str, log_dir: Path):
+        self.services, self.db_urls, self.amqp_url, self.log_dir = services, db_urls, amqp_url, log_dir
+        self.web: dict[str, Process] = {}
+        self.base: dict[str, str] = {}
+        self.workers: dict[str, Process] = {}
+
+    def env(self, service: str, **extra) -> dict:
+        return service_env(service, self.db_urls[service], self.amqp_url, **extra)
+
+    def start(self) -> "Stack":
+        for service in self.services:
+            migrate(service, self.db_urls[service])
+        for service in self.services:
+            self.web[service], self.base[service] = start_web(service, self.env(service), self.log_dir)
+            self.workers[service] = start_worker(service, self.env(service), self.log_dir,
+                                                 name=f"{service}-worker")
+        return self
+
+    def restart_worker(self, service: str, kill: bool = True) -> None:
+        old = self.workers[service]
+        old.kill() if kill else old.stop()
+        self.workers[service] = start_worker(service, self.env(service), self.log_dir,
+                                             name=f"{service}-worker-{free_port()}")
+
+    def stop(self) -> dict[str, int | None]:
+        codes = {}
+        for name, proc in [*self.workers.items(), *self.web.items()]:
+            codes[proc.name] = proc.stop()
+        return codes
+
+    def url(self, service: str, path: str) -> str:
+        return self.base[service] + path

@@ -54,11 +54,11 @@ def run_exclusive(engine, name: str, job, *args) -> bool:
 
 
 class Worker:
-    def __init__(self, service: str, settings=None):
+    def __init__(self, service: str, settings=None, stop: threading.Event | None = None):
         self.service = service
         self.settings = settings or config_mod.load(service)
         self.engine = engine_for(self.settings.database_url)
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()
         module = importlib.import_module(f"services.{service}.handlers")
         self.subscriptions = getattr(module, "SUBSCRIPTIONS", {})
         self.schedules = list(getattr(module, "SCHEDULES", []))
@@ -106,11 +106,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.worker")
     parser.add_argument("service", choices=sorted(config_mod.DEFAULT_PORTS))
     args = parser.parse_args(argv)
+    stop = threading.Event()  # handlers first: a SIGTERM during start-up still ends the process cleanly
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
     settings = config_mod.load(args.service)
     configure_logging(f"{args.service}-worker", settings.log_level)
-    worker = Worker(args.service, settings)
-    signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
-    signal.signal(signal.SIGINT, lambda *_: worker.stop.set())
+    worker = Worker(args.service, settings, stop=stop)
     worker.start()
     while not worker.stop.is_set():
         worker.stop.wait(0.5)
