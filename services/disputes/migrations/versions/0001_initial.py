@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 19:15:31.390348
+Create Date: 2026-11-29 19:25:28.339450
 
 """
 from typing import Sequence, Union
@@ -33,9 +33,26 @@ def upgrade() -> None:
     sa.Column('summary', sa.String(length=500), nullable=False),
     sa.Column('description', sa.Text(), nullable=True),
     sa.Column('reporter_person_id', sa.String(length=64), nullable=True),
+    sa.Column('reporter_name', sa.String(length=100), nullable=True),
+    sa.Column('reporter_phone', sa.String(length=30), nullable=True),
+    sa.Column('photos', sa.JSON(), nullable=False),
+    sa.Column('households_affected', sa.Integer(), nullable=True),
+    sa.Column('duplicate_candidates', sa.JSON(), nullable=False),
     sa.Column('status', sa.String(length=30), nullable=False),
     sa.Column('grade', sa.String(length=10), nullable=True),
+    sa.Column('scale', sa.Integer(), nullable=True),
+    sa.Column('difficulty', sa.Integer(), nullable=True),
+    sa.Column('social_impact', sa.Integer(), nullable=True),
+    sa.Column('deadline_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('escalated_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('assignee_kind', sa.String(length=30), nullable=True),
+    sa.Column('assignee_id', sa.String(length=64), nullable=True),
     sa.Column('resolution_count', sa.Integer(), nullable=False),
+    sa.Column('reopen_count', sa.Integer(), nullable=False),
+    sa.Column('evaluation_reopen_count', sa.Integer(), nullable=False),
+    sa.Column('resolved_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('end_reason', sa.String(length=60), nullable=True),
     sa.Column('reported_at', shared.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
     sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
@@ -44,8 +61,59 @@ def upgrade() -> None:
     sa.UniqueConstraint('ref', name=op.f('uq_cases_ref'))
     )
     with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index('ix_cases_estate_sub_status', ['estate', 'subcategory', 'status'], unique=False)
         batch_op.create_index('ix_cases_reported', ['reported_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_reporter_person_id'), ['reporter_person_id'], unique=False)
+
+    op.create_table('hazard_reports',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('reporter_person_id', sa.String(length=64), nullable=False),
+    sa.Column('estate', sa.String(length=100), nullable=False),
+    sa.Column('grid', sa.String(length=100), nullable=True),
+    sa.Column('location', sa.String(length=300), nullable=False),
+    sa.Column('description', sa.String(length=2000), nullable=True),
+    sa.Column('photo', sa.String(length=500), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('reported_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('decided_by', sa.String(length=64), nullable=True),
+    sa.Column('decided_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_note', sa.String(length=1000), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_hazard_reports'))
+    )
+    with op.batch_alter_table('hazard_reports', schema=None) as batch_op:
+        batch_op.create_index('ix_hazard_reports_reported', ['reported_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_hazard_reports_reporter_person_id'), ['reporter_person_id'], unique=False)
+
+    op.create_table('sessions',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('ref', sa.String(length=64), nullable=True),
+    sa.Column('held_on', sa.Date(), nullable=False),
+    sa.Column('estate', sa.String(length=100), nullable=False),
+    sa.Column('attendees', sa.Integer(), nullable=False),
+    sa.Column('notes', sa.String(length=2000), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sessions')),
+    sa.UniqueConstraint('ref', name=op.f('uq_sessions_ref'))
+    )
+    with op.batch_alter_table('sessions', schema=None) as batch_op:
+        batch_op.create_index('ix_sessions_held', ['held_on', 'id'], unique=False)
+
+    op.create_table('assignments',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.String(length=36), nullable=False),
+    sa.Column('assignee_kind', sa.String(length=30), nullable=False),
+    sa.Column('assignee_id', sa.String(length=64), nullable=False),
+    sa.Column('assigned_by', sa.String(length=64), nullable=False),
+    sa.Column('assigned_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_assignments_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_assignments'))
+    )
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_assignments_case_id'), ['case_id'], unique=False)
 
     op.create_table('case_timeline',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -61,19 +129,126 @@ def upgrade() -> None:
     with op.batch_alter_table('case_timeline', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_timeline_case_id'), ['case_id'], unique=False)
 
+    op.create_table('contact_reads',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.String(length=36), nullable=False),
+    sa.Column('reader', sa.String(length=64), nullable=False),
+    sa.Column('purpose', sa.String(length=200), nullable=True),
+    sa.Column('read_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_contact_reads_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contact_reads'))
+    )
+    with op.batch_alter_table('contact_reads', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_contact_reads_case_id'), ['case_id'], unique=False)
+
+    op.create_table('feedback',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('case_id', sa.String(length=36), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('public', sa.Boolean(), nullable=False),
+    sa.Column('text', sa.String(length=4000), nullable=False),
+    sa.Column('author', sa.String(length=64), nullable=False),
+    sa.Column('at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_feedback_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback'))
+    )
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_feedback_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_feedback_public_at', ['public', 'at', 'id'], unique=False)
+
+    op.create_table('grade_changes',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('case_id', sa.String(length=36), nullable=False),
+    sa.Column('scale', sa.Integer(), nullable=False),
+    sa.Column('difficulty', sa.Integer(), nullable=False),
+    sa.Column('social_impact', sa.Integer(), nullable=False),
+    sa.Column('suggested_grade', sa.String(length=10), nullable=False),
+    sa.Column('grade', sa.String(length=10), nullable=False),
+    sa.Column('previous_grade', sa.String(length=10), nullable=True),
+    sa.Column('reason', sa.String(length=500), nullable=True),
+    sa.Column('deadline_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('graded_by', sa.String(length=64), nullable=False),
+    sa.Column('graded_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_grade_changes_case_id_cases')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_grade_changes'))
+    )
+    with op.batch_alter_table('grade_changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_grade_changes_case_id'), ['case_id'], unique=False)
+
     op.create_table('resolutions',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('case_id', sa.String(length=36), nullable=False),
     sa.Column('resolution_no', sa.Integer(), nullable=False),
     sa.Column('session_id', sa.String(length=36), nullable=True),
     sa.Column('text', sa.String(length=2000), nullable=False),
+    sa.Column('responsible_party', sa.String(length=200), nullable=True),
+    sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('resolved_at', shared.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
     sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_resolutions_case_id_cases')),
+    sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_resolutions_session_id_sessions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_resolutions')),
     sa.UniqueConstraint('case_id', 'resolution_no', name=op.f('uq_resolutions_case_id_resolution_no'))
     )
+    with op.batch_alter_table('resolutions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_resolutions_session_id'), ['session_id'], unique=False)
+
+    op.create_table('session_cases',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('session_id', sa.String(length=36), nullable=False),
+    sa.Column('case_id', sa.String(length=36), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_session_cases_case_id_cases')),
+    sa.ForeignKeyConstraint(['session_id'], ['sessions.id'], name=op.f('fk_session_cases_session_id_sessions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_session_cases')),
+    sa.UniqueConstraint('session_id', 'case_id', name=op.f('uq_session_cases_session_id_case_id'))
+    )
+    with op.batch_alter_table('session_cases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_session_cases_case_id'), ['case_id'], unique=False)
+
+    op.create_table('evaluations',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('case_id', sa.String(length=36), nullable=False),
+    sa.Column('resolution_id', sa.String(length=36), nullable=False),
+    sa.Column('resolution_no', sa.Integer(), nullable=False),
+    sa.Column('rating', sa.Integer(), nullable=False),
+    sa.Column('comment', sa.String(length=1000), nullable=True),
+    sa.Column('reopened', sa.Boolean(), nullable=False),
+    sa.Column('evaluated_by', sa.String(length=64), nullable=False),
+    sa.Column('evaluated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_evaluations_case_id_cases')),
+    sa.ForeignKeyConstraint(['resolution_id'], ['resolutions.id'], name=op.f('fk_evaluations_resolution_id_resolutions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_evaluations')),
+    sa.UniqueConstraint('resolution_id', name=op.f('uq_evaluations_resolution_id'))
+    )
+    with op.batch_alter_table('evaluations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_evaluations_case_id'), ['case_id'], unique=False)
+
+    op.create_table('follow_ups',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('case_id', sa.String(length=36), nullable=False),
+    sa.Column('resolution_id', sa.String(length=36), nullable=False),
+    sa.Column('resolution_no', sa.Integer(), nullable=False),
+    sa.Column('task', sa.String(length=1000), nullable=False),
+    sa.Column('responsible_party', sa.String(length=200), nullable=True),
+    sa.Column('due_on', sa.Date(), nullable=False),
+    sa.Column('status', sa.String(length=12), nullable=False),
+    sa.Column('progress', sa.JSON(), nullable=False),
+    sa.Column('completed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('overdue_published_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=False),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_follow_ups_case_id_cases')),
+    sa.ForeignKeyConstraint(['resolution_id'], ['resolutions.id'], name=op.f('fk_follow_ups_resolution_id_resolutions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_follow_ups'))
+    )
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_follow_ups_case_id'), ['case_id'], unique=False)
+        batch_op.create_index('ix_follow_ups_open_due', ['status', 'due_on'], unique=False)
+
     op.create_table('resolution_participants',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('resolution_id', sa.String(length=36), nullable=False),
@@ -151,14 +326,57 @@ def downgrade() -> None:
 
     op.drop_table('idempotency_keys')
     op.drop_table('resolution_participants')
+    with op.batch_alter_table('follow_ups', schema=None) as batch_op:
+        batch_op.drop_index('ix_follow_ups_open_due')
+        batch_op.drop_index(batch_op.f('ix_follow_ups_case_id'))
+
+    op.drop_table('follow_ups')
+    with op.batch_alter_table('evaluations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_evaluations_case_id'))
+
+    op.drop_table('evaluations')
+    with op.batch_alter_table('session_cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_session_cases_case_id'))
+
+    op.drop_table('session_cases')
+    with op.batch_alter_table('resolutions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_resolutions_session_id'))
+
     op.drop_table('resolutions')
+    with op.batch_alter_table('grade_changes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_grade_changes_case_id'))
+
+    op.drop_table('grade_changes')
+    with op.batch_alter_table('feedback', schema=None) as batch_op:
+        batch_op.drop_index('ix_feedback_public_at')
+        batch_op.drop_index(batch_op.f('ix_feedback_case_id'))
+
+    op.drop_table('feedback')
+    with op.batch_alter_table('contact_reads', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_contact_reads_case_id'))
+
+    op.drop_table('contact_reads')
     with op.batch_alter_table('case_timeline', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_case_timeline_case_id'))
 
     op.drop_table('case_timeline')
+    with op.batch_alter_table('assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_assignments_case_id'))
+
+    op.drop_table('assignments')
+    with op.batch_alter_table('sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_sessions_held')
+
+    op.drop_table('sessions')
+    with op.batch_alter_table('hazard_reports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_hazard_reports_reporter_person_id'))
+        batch_op.drop_index('ix_hazard_reports_reported')
+
+    op.drop_table('hazard_reports')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cases_reporter_person_id'))
         batch_op.drop_index('ix_cases_reported')
+        batch_op.drop_index('ix_cases_estate_sub_status')
 
     op.drop_table('cases')
     # ### end Alembic commands ###
