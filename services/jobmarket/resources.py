@@ -1,4 +1,0 @@
-"""jobmarket: HTTP resources."""
-from __future__ import annotations
-
-BLUEPRINTS: list = []

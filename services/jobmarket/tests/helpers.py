@@ -1,0 +1,26 @@
+"""Helpers of the jobmarket tests: callers and small shortcuts over the HTTP API."""
+from __future__ import annotations
+
+from shared.testing import auth
+
+STAFF = auth("staff-1", "market_staff")
+API = "/api/v1"
+
+
+def register(client, card_no: str, **extra) -> dict:
+    r = client.post(f"{API}/workers", json={"card_no": card_no, **extra}, headers=STAFF)
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def ticket(client, worker: str, issued_at: str | None = None, headers=None, **extra):
+    body = {"worker": worker, **extra}
+    if issued_at:
+        body["issued_at"] = issued_at
+    return client.post(f"{API}/meal-tickets", json=body, headers=headers or STAFF)
+
+
+def summary(client, **query) -> dict:
+    r = client.get(f"{API}/reports/summary", query_string=query, headers=STAFF)
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()
