@@ -392,7 +392,8 @@ def start_broker(amqp_url: str, var: Path, stop: StopFlag) -> tuple[str, Private
     server = find_rabbitmq_server()
     if server is None:
         raise SystemExit(f"no RabbitMQ at {redact(amqp_url)}; install rabbitmq-server or set AMQP_URL")
-    broker = PrivateBroker(var / "rabbitmq", server)
+    broker = PrivateBroker(var / "rabbitmq", server,
+                           os.environ.get("SUPERVISE_RABBITMQ_NODENAME") or PRIVATE_NODE_NAME)
     print(f"supervise | no RabbitMQ at {redact(amqp_url)}; starting a private node {broker.node_name} "
           f"(log: {broker.log_path})", flush=True)
     try:
