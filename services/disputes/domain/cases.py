@@ -20,6 +20,7 @@ from ..models import Case, ContactRead, TimelineEntry
 from . import grading
 from .lifecycle import OPEN_STATUSES
 from .policy import Policy
+from .times import iso
 
 
 def note(session: Session, case: Case, kind: str, actor: str, at: datetime, detail: dict | None = None) -> None:
@@ -90,8 +91,8 @@ def register(session: Session, policy: Policy, data: dict, actor: str) -> Case:
     note(session, case, "received", actor, reported_at, {"channel": case.channel,
                                                          "duplicate_candidates": case.duplicate_candidates})
     data_out = {"case_id": case.id, "channel": case.channel, "category": case.category,
-                "subcategory": case.subcategory, "estate": case.estate, "reported_at": reported_at.isoformat(),
-                "reporter_person_id": case.reporter_person_id, "received_at": now.isoformat()}
+                "subcategory": case.subcategory, "estate": case.estate, "reported_at": iso(reported_at),
+                "reporter_person_id": case.reporter_person_id, "received_at": iso(now)}
     if case.households_affected is not None:
         data_out["households_affected"] = case.households_affected
     outbox.publish(session, "disputes.case.received.v1", data_out,

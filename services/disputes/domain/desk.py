@@ -22,6 +22,7 @@ from . import handling
 from .cases import not_before, note
 from .masking import mask_name, mask_text
 from .policy import Policy
+from .times import iso
 
 
 def evaluate(session: Session, policy: Policy, case: Case, data: dict, actor: str) -> Evaluation:
@@ -47,7 +48,7 @@ def evaluate(session: Session, policy: Policy, case: Case, data: dict, actor: st
                                                  "rating": data["rating"], "reopened": reopens})
     outbox.publish(session, "disputes.case.evaluated.v1", {
         "case_id": case.id, "resolution_no": resolution.resolution_no, "rating": data["rating"],
-        "reopened": reopens, "evaluated_at": at.isoformat()}, subject=f"cases/{case.id}", time=at)
+        "reopened": reopens, "evaluated_at": iso(at)}, subject=f"cases/{case.id}", time=at)
     if reopens:
         handling.reopen(session, case, reason="evaluation", actor=actor, at=at, rating=data["rating"],
                         field="evaluated_at")

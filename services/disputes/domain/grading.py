@@ -17,6 +17,7 @@ from ..models import Case, GradeChange
 from . import cases as case_rules
 from .lifecycle import next_status
 from .policy import Policy, suggest_grade
+from .times import iso
 
 
 def grade(session: Session, policy: Policy, case: Case, data: dict, actor: str) -> GradeChange:
@@ -50,14 +51,14 @@ def grade(session: Session, policy: Policy, case: Case, data: dict, actor: str) 
     case.updated_at = utcnow()
     case_rules.note(session, case, "graded", actor, graded_at, {
         "grade": chosen, "suggested_grade": suggested, "previous_grade": previous, "reason": reason,
-        "deadline_at": deadline.isoformat()})
+        "deadline_at": iso(deadline)})
     if chosen == "red" and case.escalated_at is None:
         case.escalated_at = graded_at
         case_rules.note(session, case, "escalated", actor, graded_at, {"reason": "red_grade"})
     outbox.publish(session, "disputes.case.graded.v1", {
         "case_id": case.id, "grade": chosen, "scale": data["scale"], "difficulty": data["difficulty"],
-        "social_impact": data["social_impact"], "deadline_at": deadline.isoformat(), "previous_grade": previous,
-        "graded_at": graded_at.isoformat()}, subject=f"cases/{case.id}", time=graded_at)
+        "social_impact": data["social_impact"], "deadline_at": iso(deadline), "previous_grade": previous,
+        "graded_at": iso(graded_at)}, subject=f"cases/{case.id}", time=graded_at)
     session.flush()
     return change
 
@@ -81,5 +82,5 @@ def escalate_overdue(session: Session, now) -> int:
         case.escalated_at = now
         case.updated_at = now
         case_rules.note(session, case, "escalated", "system", now, {"reason": "deadline_passed",
-                                                                    "deadline_at": case.deadline_at.isoformat()})
+                                                                    "deadline_at": iso(case.deadline_at)})
     return len(rows)

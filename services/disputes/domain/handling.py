@@ -18,6 +18,7 @@ from shared.timeutil import local_day, utcnow
 from ..models import Assignment, Case, FollowUp, NightTalkSession, Resolution, ResolutionParticipant, SessionCase
 from .cases import not_before, note
 from .lifecycle import next_status
+from .times import iso
 
 
 def _at(data: dict, case: Case, field: str = "at"):
@@ -47,7 +48,7 @@ def assign(session: Session, case: Case, data: dict, actor: str) -> Assignment:
         "case_id": case.id, "assignee_kind": row.assignee_kind, "assignee_id": row.assignee_id,
         "assignee_person_id": row.assignee_id if row.assignee_kind == "grid_worker" else None,
         "previous_assignee_kind": previous_kind, "previous_assignee_id": previous_id,
-        "assigned_at": at.isoformat()}, subject=f"cases/{case.id}", time=at)
+        "assigned_at": iso(at)}, subject=f"cases/{case.id}", time=at)
     session.flush()
     return row
 
@@ -134,7 +135,7 @@ def resolve(session: Session, case: Case, data: dict, actor: str) -> Resolution:
     outbox.publish(session, "disputes.case.resolved.v1", {
         "case_id": case.id, "resolution_no": resolution.resolution_no, "category": case.category,
         "subcategory": case.subcategory, "grade": case.grade, "estate": case.estate,
-        "resolved_at": resolved_at.isoformat(), "session_id": resolution.session_id,
+        "resolved_at": iso(resolved_at), "session_id": resolution.session_id,
         "participants": [{"person_id": p.person_id, "role": p.role} for p in resolution.participants],
     }, subject=f"cases/{case.id}", time=resolved_at)
     return resolution
@@ -151,7 +152,7 @@ def refer(session: Session, case: Case, data: dict, actor: str) -> Case:
     note(session, case, "referred", actor, at, {"reason": data["reason"], "referred_to": data["referred_to"],
                                                 "note": data.get("note")})
     outbox.publish(session, "disputes.case.referred.v1", {
-        "case_id": case.id, "reason": data["reason"], "referred_at": at.isoformat(),
+        "case_id": case.id, "reason": data["reason"], "referred_at": iso(at),
         "referred_to": data["referred_to"], "category": case.category, "grade": case.grade},
         subject=f"cases/{case.id}", time=at)
     return case
@@ -173,7 +174,7 @@ def close(session: Session, case: Case, data: dict, actor: str) -> Case:
     note(session, case, "closed", actor, at, {"reason": data["reason"], "duplicate_of_case_id": duplicate_of,
                                               "note": data.get("note")})
     outbox.publish(session, "disputes.case.closed.v1", {
-        "case_id": case.id, "reason": data["reason"], "closed_at": at.isoformat(),
+        "case_id": case.id, "reason": data["reason"], "closed_at": iso(at),
         "duplicate_of_case_id": duplicate_of, "category": case.category}, subject=f"cases/{case.id}", time=at)
     return case
 
@@ -193,7 +194,7 @@ def reopen(session: Session, case: Case, *, reason: str, actor: str, at, rating:
     note(session, case, "reopened", actor, at, {"reason": reason, "rating": rating, "note": note_text,
                                                 "resolution_no": case.resolution_count})
     outbox.publish(session, "disputes.case.reopened.v1", {
-        "case_id": case.id, "reason": reason, "reopened_at": at.isoformat(),
+        "case_id": case.id, "reason": reason, "reopened_at": iso(at),
         "resolution_no": case.resolution_count, "rating": rating}, subject=f"cases/{case.id}", time=at)
     return case
 

@@ -15,6 +15,7 @@ from shared.timeutil import utcnow
 
 from ..models import HazardReport
 from .cases import not_before
+from .times import iso
 
 
 def report(session: Session, data: dict, reporter_person_id: str, actor: str) -> HazardReport:
@@ -57,7 +58,7 @@ def verify(session: Session, row: HazardReport, data: dict, actor: str) -> Hazar
     at = _decide(session, row, "verified", data, actor)
     outbox.publish(session, "disputes.hazard_report.verified.v1", {
         "report_id": row.id, "reporter_person_id": row.reporter_person_id, "estate": row.estate,
-        "verified_at": at.isoformat(), "reported_at": row.reported_at.isoformat(), "verifier_person_id": actor},
+        "verified_at": iso(at), "reported_at": iso(row.reported_at), "verifier_person_id": actor},
         subject=f"hazard-reports/{row.id}", time=at)
     return row
 

@@ -19,6 +19,7 @@ from shared.timeutil import local_day, to_local, utcnow
 
 from ..models import Case, FollowUp, Resolution
 from .cases import not_before, note
+from .times import iso
 
 GRADE_ORDER = ("red", "yellow", "blue", None)
 
@@ -109,7 +110,7 @@ def publish_overdue(session: Session, now: datetime) -> int:
             continue
         outbox.publish(session, "disputes.follow_up.overdue.v1", {
             "case_id": row.case_id, "follow_up_id": row.id, "due_on": row.due_on.isoformat(), "grade": grade,
-            "resolution_no": row.resolution_no, "detected_at": now.isoformat()},
+            "resolution_no": row.resolution_no, "detected_at": iso(now)},
             subject=f"follow-ups/{row.id}", time=now)
         count += 1
     return count
