@@ -1,4 +1,0 @@
-"""relief: HTTP resources."""
-from __future__ import annotations
-
-BLUEPRINTS: list = []
