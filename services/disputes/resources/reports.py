@@ -31,6 +31,7 @@ class ExportResource(MethodView):
     @reports.roles(*STAFF)
     @reports.arguments(PeriodArgs, location="query")
     @reports.response(200, content_type="text/csv", description="CSV, UTF-8, header row; no personal data")
+    @reports.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
     def get(self, args):
         """The cases reported in [``from``, ``to``] (Asia/Shanghai days) as CSV, oldest first."""
         return Response(statistics.export_csv(db(), args), mimetype="text/csv",
