@@ -63,6 +63,11 @@ def paginate(session, stmt, time_col, id_col, args: dict, *, descending: bool = 
     cursor = args.get("cursor")
     if cursor:
         moment, ident = decode_cursor(cursor)
+        try:  # an integer id compares as an integer ('10' > '9'; PostgreSQL refuses integer > varchar)
+            if id_col.type.python_type is int:
+                ident = int(ident)
+        except (NotImplementedError, ValueError) as exc:
+            raise ValidationError("Not a valid cursor.", field_name="cursor") from exc
         if descending:
             stmt = stmt.where(or_(time_col < moment, and_(time_col == moment, id_col < ident)))
         else:
