@@ -296,12 +296,13 @@ class Console:
 
 
 class Supervisor:
-    def __init__(self, table: list[Process], root: Path, stop_timeout: float, stop: "StopFlag"):
+    def __init__(self, table: list[Process], root: Path, stop_timeout: float, stop: "StopFlag",
+                 console: Console | None = None):
         self.table = table
         self.root = root
         self.stop_timeout = stop_timeout
         self.stop = stop
-        self.console = Console([p.name for p in table] + ["supervise"])
+        self.console = console or Console([p.name for p in table] + ["supervise"])
         self.running: dict[str, subprocess.Popen] = {}
 
     def say(self, text: str) -> None:
@@ -385,7 +386,7 @@ class StopFlag:
         self.raised = True
 
 
-def start_broker(amqp_url: str, var: Path, stop: StopFlag) -> tuple[str, PrivateBroker | None]:
+def start_broker(amqp_url: str, var: Path, stop: StopFlag, say=print) -> tuple[str, PrivateBroker | None]:
     """``(url, private node or None)``; raises SystemExit with one line when there is no broker to be had."""
     if amqp_answers(amqp_url):
         return amqp_url, None
@@ -394,13 +395,12 @@ def start_broker(amqp_url: str, var: Path, stop: StopFlag) -> tuple[str, Private
         raise SystemExit(f"no RabbitMQ at {redact(amqp_url)}; install rabbitmq-server or set AMQP_URL")
     broker = PrivateBroker(var / "rabbitmq", server,
                            os.environ.get("SUPERVISE_RABBITMQ_NODENAME") or PRIVATE_NODE_NAME)
-    print(f"supervise | no RabbitMQ at {redact(amqp_url)}; starting a private node {broker.node_name} "
-          f"(log: {broker.log_path})", flush=True)
+    say(f"no RabbitMQ at {redact(amqp_url)}; starting a private node {broker.node_name} (log: {broker.log_path})")
     try:
         broker.start(stop=stop)
     except (OSError, RuntimeError) as exc:
         raise SystemExit(f"could not start a private RabbitMQ node: {exc}; see {broker.log_path}") from None
-    print(f"supervise | the private RabbitMQ node answers at {broker.url}", flush=True)
+    say(f"the private RabbitMQ node answers at {broker.url}")
     return broker.url, broker
 
 
@@ -421,15 +421,19 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as exc:
         print(f"cannot read the Procfile: {exc}", file=sys.stderr)
         return 1
+    console = Console([p.name for p in table] + ["supervise"])
+
+    def say(text: str) -> None:
+        console.say("supervise", text)
 
     var = args.var.resolve()
     var.mkdir(parents=True, exist_ok=True)
     if args.migrate_only:
         table = process_table(args.procfile, var=var)
-        supervisor = Supervisor([p for p in table if p.kind == "migrate"], ROOT, args.stop_timeout, stop)
+        supervisor = Supervisor([p for p in table if p.kind == "migrate"], ROOT, args.stop_timeout, stop, console)
         return 0 if supervisor.migrate() else 1
     try:
-        amqp_url, broker = start_broker(os.environ.get("AMQP_URL") or DEFAULT_AMQP_URL, var, stop)
+        amqp_url, broker = start_broker(os.environ.get("AMQP_URL") or DEFAULT_AMQP_URL, var, stop, say)
     except SystemExit as exc:
         print(exc.code, file=sys.stderr)
         return 1
@@ -438,13 +442,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         table = process_table(args.procfile, var=var, amqp_url=amqp_url)
         prepare_dirs(var, table)
-        supervisor = Supervisor(table, ROOT, args.stop_timeout, stop)
+        supervisor = Supervisor(table, ROOT, args.stop_timeout, stop, console)
         if not supervisor.migrate():
             return 0 if stop.raised else 1
         return supervisor.serve()
     finally:
         if broker is not None:
-            print("supervise | stopping the private RabbitMQ node", flush=True)
+            say("stopping the private RabbitMQ node")
             broker.stop()
 
 
