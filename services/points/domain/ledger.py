@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.errors import Conflict, NotFound
@@ -50,6 +50,18 @@ def resident_account(session: Session, person_id: str, *, create: bool = True) -
     return account
 
 
+def merchant_account(session: Session, merchant_id: str, *, create: bool = True) -> Account | None:
+    """The account of alliance merchant ``merchant_id`` (opened with the merchant profile)."""
+    account = session.scalars(select(Account).where(Account.merchant_id == merchant_id)).first()
+    if account is None and create:
+        account = Account(id=uuid7(), kind="merchant", merchant_id=merchant_id, debits_must_not_exceed_credits=True,
+                          debits_posted=0, credits_posted=0, debits_pending=0, credits_pending=0,
+                          created_at=utcnow())
+        session.add(account)
+        session.flush()
+    return account
+
+
 def _debit(session: Session, account_id: str, amount: int, *, pending: bool) -> None:
     column = Account.debits_pending if pending else Account.debits_posted
     result = session.execute(
@@ -73,7 +85,7 @@ def transfer(session: Session, *, debit: Account, credit: Account, amount: int, 
              occurred_at: datetime, transfer_id: str | None = None, pending: bool = False,
              rule_code: str | None = None, rule_version: int | None = None, category: str | None = None,
              cause_event_id: str | None = None, cause_key: str | None = None, note: str | None = None,
-             created_by: str | None = None) -> Transfer:
+             created_by: str | None = None, redemption_id: str | None = None) -> Transfer:
     """Move ``amount`` points (a positive integer) from ``debit`` to ``credit``.
 
     ``pending=True`` reserves it (two-phase); :func:`post_pending` or :func:`void_pending` completes it.
@@ -87,7 +99,7 @@ def transfer(session: Session, *, debit: Account, credit: Account, amount: int, 
                    amount=amount, state="pending" if pending else "posted", kind=kind, rule_code=rule_code,
                    rule_version=rule_version, category=category, cause_event_id=cause_event_id,
                    cause_key=cause_key, note=note, created_by=created_by, occurred_at=occurred_at,
-                   created_at=utcnow())
+                   redemption_id=redemption_id, created_at=utcnow())
     session.add(row)
     session.flush()
     for account in (debit, credit):
@@ -118,9 +130,13 @@ def _finish_pending(session: Session, pending_id: str, *, post: bool, occurred_a
                    credit_account_id=pending.credit_account_id, amount=amount,
                    state="post" if post else "void", pending_id=pending_id, kind=pending.kind,
                    rule_code=pending.rule_code, category=pending.category, note=note, created_by=created_by,
-                   occurred_at=occurred_at, created_at=utcnow())
+                   redemption_id=pending.redemption_id, occurred_at=occurred_at, created_at=utcnow())
     session.add(row)
     session.flush()
+    for account_id in (pending.debit_account_id, pending.credit_account_id):
+        cached = session.get(Account, account_id)
+        if cached is not None:
+            session.expire(cached)
     return row
 
 
@@ -145,16 +161,41 @@ def entries_stmt(account_id: str):
                                       Transfer.credit_account_id == account_id))
 
 
-def balance_as_of(session: Session, account_id: str, moment: datetime) -> int:
-    """The posted balance of ``account_id`` counting transfers that occurred up to ``moment``."""
-    from sqlalchemy import func
-    posted = Transfer.state.in_(("posted", "post"))
+POSTED_STATES = ("posted", "post")
+
+
+def _posted_sum(session: Session, account_id: str, *conditions) -> int:
+    posted = Transfer.state.in_(POSTED_STATES)
     credits = session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
-        Transfer.credit_account_id == account_id, posted, Transfer.occurred_at <= moment))
+        Transfer.credit_account_id == account_id, posted, *conditions))
     debits = session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
-        Transfer.debit_account_id == account_id, posted, Transfer.occurred_at <= moment))
+        Transfer.debit_account_id == account_id, posted, *conditions))
     return int(credits) - int(debits)
 
 
-__all__ = ["transfer", "post_pending", "void_pending", "resident_account", "system_account", "balance_as_of",
-           "entries_stmt", "InsufficientPoints", "ISSUING", "SUPERMARKET", "and_"]
+def balance_as_of(session: Session, account_id: str, moment: datetime) -> int:
+    """The posted balance of ``account_id`` (points) counting transfers that occurred up to ``moment``.
+
+    Transfers carry their own ``occurred_at`` (history recorded later counts at its own time); a pending
+    reservation changes the posted balance only when it is posted (at the hand-over time).
+    """
+    return _posted_sum(session, account_id, Transfer.occurred_at <= moment)
+
+
+def balance_before(session: Session, account_id: str, occurred_at: datetime, transfer_id: str) -> int:
+    """The posted balance just before the transfer ``(occurred_at, transfer_id)`` in statement order."""
+    return _posted_sum(session, account_id, or_(Transfer.occurred_at < occurred_at,
+                                                and_(Transfer.occurred_at == occurred_at,
+                                                     Transfer.id < transfer_id)))
+
+
+def signed_posted(transfer: Transfer, account_id: str) -> int:
+    """How ``transfer`` changed the posted balance of ``account_id`` (0 for pending/voided records)."""
+    if transfer.state not in POSTED_STATES:
+        return 0
+    return transfer.amount if transfer.credit_account_id == account_id else -transfer.amount
+
+
+__all__ = ["transfer", "post_pending", "void_pending", "resident_account", "merchant_account", "system_account",
+           "balance_as_of", "balance_before", "signed_posted", "entries_stmt", "InsufficientPoints", "ISSUING",
+           "SUPERMARKET"]

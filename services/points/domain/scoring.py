@@ -4,29 +4,49 @@ A rule is versioned: a change adds a version, and each credit records the versio
 change never rewrites past credits. The rule that applies is the newest version whose validity window holds
 the moment the work was done (the event's own time), not the moment it was processed.
 
-Caps (per person per Asia/Shanghai day or month, by the work's own time): a credit that would pass a cap is
+Caps (per holder per Asia/Shanghai day or month, by the work's own time): a credit that would pass a cap is
 reduced to what is left, and to nothing once the cap is reached; either way a ``CreditDecision`` records why.
+Caps are counted in ``CapCounter`` rows changed by compare-and-set UPDATEs, so two credits racing for the
+last points of a cap (two worker replicas, a manual credit beside an event) cannot both get them.
+
+Hours are decimals; points are whole: ``points = floor(hours × points per hour)`` (the seed's rule,
+``hours_rounding: floor to whole points``): 1.75 h at 10 points an hour is 17 points, 0.05 h is nothing.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from shared.errors import Conflict
 from shared.timeutil import SHANGHAI, utcnow
 
-from ..models import Account, CreditDecision, Rule, Transfer
+from ..models import Account, CapCounter, CreditDecision, Rule, Transfer
 from . import ledger
+from .dbutil import insert_ignore
 
 
 @dataclass
 class CreditResult:
-    person_id: str
-    granted: int
-    transfer_id: str | None
-    outcome: str  # credited | capped | refused | duplicate
+    holder: str | None        # person_id (resident) or merchant id
+    granted: int              # points credited
+    transfer_id: str | None   # the ledger transfer (None when nothing was credited)
+    outcome: str              # credited | capped | refused | duplicate
+    requested: int = 0
+    reason: str | None = None
+    account_id: str | None = None
+
+    @property
+    def person_id(self) -> str | None:  # the backbone's name
+        return self.holder
+
+
+def hours_points(hours: Decimal, per_hour: int) -> int:
+    """Whole points for ``hours`` (a decimal) at ``per_hour`` points an hour, rounded down (floor)."""
+    return int((Decimal(hours) * per_hour).to_integral_value(rounding=ROUND_FLOOR))
 
 
 def active_rule(session: Session, code: str, at: datetime) -> Rule | None:
@@ -40,66 +60,101 @@ def active_rule(session: Session, code: str, at: datetime) -> Rule | None:
 
 
 def rules_for_trigger(session: Session, trigger: str, at: datetime) -> list[Rule]:
+    """The active version (at ``at``) of every rule code whose trigger is ``trigger``, by code."""
     codes = session.scalars(select(Rule.code).where(Rule.trigger == trigger).distinct()).all()
     rules = [active_rule(session, code, at) for code in sorted(codes)]
     return [r for r in rules if r is not None]
 
 
-def _period_bounds(at: datetime, period: str) -> tuple[datetime, datetime]:
+def period_keys(at: datetime) -> dict[str, str]:
+    """The Asia/Shanghai day (``2024-09-10``) and month (``2024-09``) of ``at``."""
     local = at.astimezone(SHANGHAI)
-    if period == "day":
-        start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        return start, start + timedelta(days=1)
-    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    end = (start + timedelta(days=32)).replace(day=1)
-    return start, end
+    return {"day": local.strftime("%Y-%m-%d"), "month": local.strftime("%Y-%m")}
 
 
-def _earned(session: Session, account_id: str, code: str, start: datetime, end: datetime) -> int:
-    return int(session.scalar(select(func.coalesce(func.sum(Transfer.amount), 0)).where(
-        Transfer.credit_account_id == account_id, Transfer.rule_code == code, Transfer.kind == "credit",
-        Transfer.occurred_at >= start, Transfer.occurred_at < end)))
+def _take(session: Session, account_id: str, code: str, key: str, cap: int, want: int) -> int:
+    """Take up to ``want`` points of ``cap`` for (account, rule code, period); return what was taken."""
+    insert_ignore(session, CapCounter, account_id=account_id, rule_code=code, period_key=key, earned=0)
+    where = (CapCounter.account_id == account_id, CapCounter.rule_code == code, CapCounter.period_key == key)
+    for _ in range(50):
+        earned = session.scalar(select(CapCounter.earned).where(*where).execution_options(populate_existing=True))
+        grant = max(0, min(want, cap - earned))
+        if grant == 0:
+            return 0
+        done = session.execute(update(CapCounter).where(*where, CapCounter.earned == earned)
+                               .values(earned=earned + grant).execution_options(synchronize_session=False))
+        if done.rowcount == 1:
+            return grant
+    raise Conflict("Too many concurrent credits for this holder; retry.", code="busy")
 
 
-def _decide(session, *, rule: Rule, person_id: str, cause_event_id: str | None, outcome: str,
-            requested: int, granted: int, reason: str, at: datetime) -> None:
-    session.add(CreditDecision(cause_event_id=cause_event_id, person_id=person_id, rule_code=rule.code,
-                               rule_version=rule.version, outcome=outcome, requested=requested, granted=granted,
-                               reason=reason[:300], occurred_at=at, created_at=utcnow()))
+def _give_back(session: Session, account_id: str, code: str, key: str, points: int) -> None:
+    session.execute(update(CapCounter).where(CapCounter.account_id == account_id, CapCounter.rule_code == code,
+                                             CapCounter.period_key == key)
+                    .values(earned=CapCounter.earned - points).execution_options(synchronize_session=False))
 
 
-def credit(session: Session, *, rule: Rule, person_id: str, points: int, at: datetime, cause_key: str,
-           cause_event_id: str | None, note: str | None = None, created_by: str | None = None) -> CreditResult:
-    """Credit ``points`` to ``person_id`` under ``rule`` once per ``cause_key``, applying the rule's caps.
-
-    Returns what was granted. A ``cause_key`` already credited is a duplicate and grants nothing.
-    The issuing account is debited, the person's account credited (opened on first credit).
-    """
-    if session.scalar(select(Transfer.id).where(Transfer.cause_key == cause_key)) is not None:
-        return CreditResult(person_id, 0, None, "duplicate")
-    account = ledger.resident_account(session, person_id)
-    granted, reasons = points, []
+def _apply_caps(session: Session, rule: Rule, account: Account, points: int, at: datetime) -> tuple[int, list[str]]:
+    keys = period_keys(at)
+    granted, reasons, taken = points, [], []
     for period, cap in (("day", rule.cap_per_person_per_day), ("month", rule.cap_per_person_per_month)):
         if cap is None:
             continue
-        start, end = _period_bounds(at, period)
-        left = max(0, cap - _earned(session, account.id, rule.code, start, end))
-        if left < granted:
-            granted = left
-            reasons.append(f"cap of {cap} points per person per {period} ({start.date().isoformat()})")
+        got = _take(session, account.id, rule.code, keys[period], cap, granted)
+        taken.append((keys[period], got))
+        if got < granted:
+            reasons.append(f"cap of {cap} points per person per {period} reached ({keys[period]}, Asia/Shanghai)")
+            for key, was in taken[:-1]:  # an earlier period's counter took more than this one allowed
+                _give_back(session, account.id, rule.code, key, was - got)
+            granted = got
+    return granted, reasons
+
+
+def _decide(session, *, rule: Rule, holder: str | None, account_id: str | None, cause_event_id: str | None,
+            outcome: str, requested: int, granted: int, reason: str, at: datetime) -> None:
+    session.add(CreditDecision(cause_event_id=cause_event_id, person_id=holder, account_id=account_id,
+                               rule_code=rule.code, rule_version=rule.version, outcome=outcome,
+                               requested=requested, granted=granted, reason=reason[:300], occurred_at=at,
+                               created_at=utcnow()))
+
+
+def credit_account(session: Session, *, rule: Rule, account: Account, holder: str | None, points: int,
+                   at: datetime, cause_key: str, cause_event_id: str | None, note: str | None = None,
+                   created_by: str | None = None) -> CreditResult:
+    """Credit ``points`` (an integer) to ``account`` under ``rule`` once per ``cause_key``, within the caps.
+
+    The community's issuing account is debited. A ``cause_key`` already credited grants nothing (outcome
+    ``duplicate``); a cap reached grants what is left (``capped``) or nothing (``refused``); ``points`` < 1
+    (hours that round down to nothing) is ``refused``. Every outcome but ``credited`` records a
+    ``CreditDecision`` with the reason.
+    """
+    def decided(outcome: str, granted: int, reason: str, transfer_id: str | None = None) -> CreditResult:
+        _decide(session, rule=rule, holder=holder, account_id=account.id, cause_event_id=cause_event_id,
+                outcome=outcome, requested=points, granted=granted, reason=reason, at=at)
+        return CreditResult(holder, granted, transfer_id, outcome, points, reason, account.id)
+
+    if session.scalar(select(Transfer.id).where(Transfer.cause_key == cause_key)) is not None:
+        return decided("duplicate", 0, f"already credited for {cause_key}")
+    if points < 1:
+        return decided("refused", 0, "less than one whole point after rounding down")
+    granted, reasons = _apply_caps(session, rule, account, points, at)
     if granted <= 0:
-        _decide(session, rule=rule, person_id=person_id, cause_event_id=cause_event_id, outcome="refused",
-                requested=points, granted=0, reason="; ".join(reasons) or "nothing to credit", at=at)
-        return CreditResult(person_id, 0, None, "refused")
+        return decided("refused", 0, "; ".join(reasons))
     row = ledger.transfer(session, debit=ledger.system_account(session, ledger.ISSUING), credit=account,
                           amount=granted, kind="credit", occurred_at=at, rule_code=rule.code,
                           rule_version=rule.version, category=rule.category, cause_event_id=cause_event_id,
                           cause_key=cause_key, note=note, created_by=created_by)
     if granted < points:
-        _decide(session, rule=rule, person_id=person_id, cause_event_id=cause_event_id, outcome="capped",
-                requested=points, granted=granted, reason="; ".join(reasons), at=at)
-        return CreditResult(person_id, granted, row.id, "capped")
-    return CreditResult(person_id, granted, row.id, "credited")
+        return decided("capped", granted, "; ".join(reasons), row.id)
+    return CreditResult(holder, granted, row.id, "credited", points, None, account.id)
+
+
+def credit(session: Session, *, rule: Rule, person_id: str, points: int, at: datetime, cause_key: str,
+           cause_event_id: str | None, note: str | None = None, created_by: str | None = None) -> CreditResult:
+    """Credit a resident (their account is opened on the first credit); see :func:`credit_account`."""
+    account = ledger.resident_account(session, person_id)
+    return credit_account(session, rule=rule, account=account, holder=person_id, points=points, at=at,
+                          cause_key=cause_key, cause_event_id=cause_event_id, note=note, created_by=created_by)
 
 
 def account_of(session: Session, person_id: str) -> Account | None:

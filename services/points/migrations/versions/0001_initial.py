@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 19:14:55.865275
+Create Date: 2026-11-29 19:31:41.754045
 
 """
 from typing import Sequence, Union
@@ -41,10 +41,14 @@ def upgrade() -> None:
     sa.UniqueConstraint('merchant_id', name=op.f('uq_accounts_merchant_id')),
     sa.UniqueConstraint('person_id', name=op.f('uq_accounts_person_id'))
     )
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.create_index('ix_accounts_kind_created', ['kind', 'created_at', 'id'], unique=False)
+
     op.create_table('credit_decisions',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('cause_event_id', sa.String(length=64), nullable=True),
     sa.Column('person_id', sa.String(length=64), nullable=True),
+    sa.Column('account_id', sa.String(length=36), nullable=True),
     sa.Column('rule_code', sa.String(length=60), nullable=False),
     sa.Column('rule_version', sa.Integer(), nullable=True),
     sa.Column('outcome', sa.String(length=20), nullable=False),
@@ -56,9 +60,24 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_credit_decisions'))
     )
     with op.batch_alter_table('credit_decisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_credit_decisions_account_id'), ['account_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_credit_decisions_cause_event_id'), ['cause_event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_credit_decisions_person_id'), ['person_id'], unique=False)
 
+    op.create_table('merchants',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('ref', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('trade', sa.String(length=40), nullable=True),
+    sa.Column('operator_person_id', sa.String(length=64), nullable=True),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('joined_on', sa.Date(), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=True),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_merchants')),
+    sa.UniqueConstraint('operator_person_id', name=op.f('uq_merchants_operator_person_id')),
+    sa.UniqueConstraint('ref', name=op.f('uq_merchants_ref'))
+    )
     op.create_table('rules',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('code', sa.String(length=60), nullable=False),
@@ -79,6 +98,88 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rules')),
     sa.UniqueConstraint('code', 'version', name=op.f('uq_rules_code_version'))
     )
+    op.create_table('cap_counters',
+    sa.Column('account_id', sa.String(length=36), nullable=False),
+    sa.Column('rule_code', sa.String(length=60), nullable=False),
+    sa.Column('period_key', sa.String(length=10), nullable=False),
+    sa.Column('earned', sa.Integer(), nullable=False),
+    sa.CheckConstraint('earned >= 0', name=op.f('ck_cap_counters_non_negative')),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_cap_counters_account_id_accounts')),
+    sa.PrimaryKeyConstraint('account_id', 'rule_code', 'period_key', name=op.f('pk_cap_counters'))
+    )
+    op.create_table('catalogue_items',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('sku', sa.String(length=60), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('category', sa.String(length=40), nullable=False),
+    sa.Column('points_price', sa.Integer(), nullable=False),
+    sa.Column('stock', sa.Integer(), nullable=False),
+    sa.Column('reserved', sa.Integer(), nullable=False),
+    sa.Column('low_stock_threshold', sa.Integer(), nullable=False),
+    sa.Column('per_person_limit', sa.Integer(), nullable=True),
+    sa.Column('limit_period', sa.String(length=10), nullable=False),
+    sa.Column('active_from', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('active_to', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('merchant_id', sa.String(length=36), nullable=True),
+    sa.Column('donation_id', sa.String(length=36), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=True),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('points_price >= 1', name=op.f('ck_catalogue_items_positive_price')),
+    sa.CheckConstraint('stock >= 0 AND reserved >= 0', name=op.f('ck_catalogue_items_non_negative_stock')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_catalogue_items_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_catalogue_items')),
+    sa.UniqueConstraint('sku', name=op.f('uq_catalogue_items_sku'))
+    )
+    with op.batch_alter_table('catalogue_items', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_catalogue_items_merchant_id'), ['merchant_id'], unique=False)
+
+    op.create_table('redemptions',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('account_id', sa.String(length=36), nullable=False),
+    sa.Column('person_id', sa.String(length=64), nullable=False),
+    sa.Column('merchant_id', sa.String(length=36), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=False),
+    sa.Column('reserved_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('redeemed_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('voided_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('void_reason', sa.String(length=20), nullable=True),
+    sa.Column('created_by', sa.String(length=64), nullable=True),
+    sa.Column('finished_by', sa.String(length=64), nullable=True),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_redemptions_account_id_accounts')),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_redemptions_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_redemptions'))
+    )
+    with op.batch_alter_table('redemptions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_redemptions_account_id'), ['account_id'], unique=False)
+        batch_op.create_index('ix_redemptions_created', ['created_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_redemptions_person_id'), ['person_id'], unique=False)
+        batch_op.create_index('ix_redemptions_status_expires', ['status', 'expires_at'], unique=False)
+
+    op.create_table('service_records',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('merchant_id', sa.String(length=36), nullable=False),
+    sa.Column('service_hours', shared.db.MoneyType(precision=14, scale=2), nullable=True),
+    sa.Column('service_count', sa.Integer(), nullable=True),
+    sa.Column('description', sa.String(length=300), nullable=False),
+    sa.Column('served_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('points', sa.Integer(), nullable=True),
+    sa.Column('reason', sa.String(length=300), nullable=True),
+    sa.Column('recorded_by', sa.String(length=64), nullable=True),
+    sa.Column('decided_by', sa.String(length=64), nullable=True),
+    sa.Column('decided_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['merchant_id'], ['merchants.id'], name=op.f('fk_service_records_merchant_id_merchants')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_service_records'))
+    )
+    with op.batch_alter_table('service_records', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_service_records_merchant_id'), ['merchant_id'], unique=False)
+        batch_op.create_index('ix_service_records_merchant_time', ['merchant_id', 'served_at', 'id'], unique=False)
+
     op.create_table('transfers',
     sa.Column('id', sa.String(length=64), nullable=False),
     sa.Column('debit_account_id', sa.String(length=36), nullable=False),
@@ -92,6 +193,7 @@ def upgrade() -> None:
     sa.Column('category', sa.String(length=30), nullable=True),
     sa.Column('cause_event_id', sa.String(length=64), nullable=True),
     sa.Column('cause_key', sa.String(length=200), nullable=True),
+    sa.Column('redemption_id', sa.String(length=36), nullable=True),
     sa.Column('note', sa.String(length=500), nullable=True),
     sa.Column('created_by', sa.String(length=64), nullable=True),
     sa.Column('occurred_at', shared.db.UTCDateTime(timezone=True), nullable=False),
@@ -108,7 +210,72 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_transfers_cause_event_id'), ['cause_event_id'], unique=False)
         batch_op.create_index('ix_transfers_credit_time', ['credit_account_id', 'occurred_at', 'id'], unique=False)
         batch_op.create_index('ix_transfers_debit_time', ['debit_account_id', 'occurred_at', 'id'], unique=False)
+        batch_op.create_index('ix_transfers_kind_time', ['kind', 'state', 'occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_transfers_redemption_id'), ['redemption_id'], unique=False)
         batch_op.create_index('ix_transfers_rule_time', ['rule_code', 'credit_account_id', 'occurred_at'], unique=False)
+
+    op.create_table('item_donations',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('donor_person_id', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('description', sa.String(length=500), nullable=True),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('received_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_by', sa.String(length=64), nullable=True),
+    sa.Column('condition', sa.String(length=20), nullable=True),
+    sa.Column('appraised_points', sa.Integer(), nullable=True),
+    sa.Column('credited_points', sa.Integer(), nullable=True),
+    sa.Column('transfer_id', sa.String(length=64), nullable=True),
+    sa.Column('item_id', sa.String(length=36), nullable=True),
+    sa.Column('reason', sa.String(length=300), nullable=True),
+    sa.Column('decided_at', shared.db.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_by', sa.String(length=64), nullable=True),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['catalogue_items.id'], name=op.f('fk_item_donations_item_id_catalogue_items')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_item_donations'))
+    )
+    with op.batch_alter_table('item_donations', schema=None) as batch_op:
+        batch_op.create_index('ix_item_donations_created', ['created_at', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_item_donations_donor_person_id'), ['donor_person_id'], unique=False)
+
+    op.create_table('item_limit_counters',
+    sa.Column('item_id', sa.String(length=36), nullable=False),
+    sa.Column('account_id', sa.String(length=36), nullable=False),
+    sa.Column('period_key', sa.String(length=10), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.CheckConstraint('quantity >= 0', name=op.f('ck_item_limit_counters_non_negative')),
+    sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_item_limit_counters_account_id_accounts')),
+    sa.ForeignKeyConstraint(['item_id'], ['catalogue_items.id'], name=op.f('fk_item_limit_counters_item_id_catalogue_items')),
+    sa.PrimaryKeyConstraint('item_id', 'account_id', 'period_key', name=op.f('pk_item_limit_counters'))
+    )
+    op.create_table('redemption_lines',
+    sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column('redemption_id', sa.String(length=36), nullable=False),
+    sa.Column('item_id', sa.String(length=36), nullable=False),
+    sa.Column('sku', sa.String(length=60), nullable=False),
+    sa.Column('quantity', sa.Integer(), nullable=False),
+    sa.Column('points_price', sa.Integer(), nullable=False),
+    sa.Column('limit_period_key', sa.String(length=10), nullable=True),
+    sa.CheckConstraint('quantity >= 1', name=op.f('ck_redemption_lines_positive_quantity')),
+    sa.ForeignKeyConstraint(['item_id'], ['catalogue_items.id'], name=op.f('fk_redemption_lines_item_id_catalogue_items')),
+    sa.ForeignKeyConstraint(['redemption_id'], ['redemptions.id'], name=op.f('fk_redemption_lines_redemption_id_redemptions')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_redemption_lines'))
+    )
+    with op.batch_alter_table('redemption_lines', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_redemption_lines_redemption_id'), ['redemption_id'], unique=False)
+
+    op.create_table('stock_adjustments',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('item_id', sa.String(length=36), nullable=False),
+    sa.Column('change', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=300), nullable=False),
+    sa.Column('created_by', sa.String(length=64), nullable=True),
+    sa.Column('created_at', shared.db.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['catalogue_items.id'], name=op.f('fk_stock_adjustments_item_id_catalogue_items')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_stock_adjustments'))
+    )
+    with op.batch_alter_table('stock_adjustments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_stock_adjustments_item_id'), ['item_id'], unique=False)
 
     op.create_table('idempotency_keys',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
@@ -177,18 +344,56 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_idempotency_keys_created_at'))
 
     op.drop_table('idempotency_keys')
+    with op.batch_alter_table('stock_adjustments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_stock_adjustments_item_id'))
+
+    op.drop_table('stock_adjustments')
+    with op.batch_alter_table('redemption_lines', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_redemption_lines_redemption_id'))
+
+    op.drop_table('redemption_lines')
+    op.drop_table('item_limit_counters')
+    with op.batch_alter_table('item_donations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_item_donations_donor_person_id'))
+        batch_op.drop_index('ix_item_donations_created')
+
+    op.drop_table('item_donations')
     with op.batch_alter_table('transfers', schema=None) as batch_op:
         batch_op.drop_index('ix_transfers_rule_time')
+        batch_op.drop_index(batch_op.f('ix_transfers_redemption_id'))
+        batch_op.drop_index('ix_transfers_kind_time')
         batch_op.drop_index('ix_transfers_debit_time')
         batch_op.drop_index('ix_transfers_credit_time')
         batch_op.drop_index(batch_op.f('ix_transfers_cause_event_id'))
 
     op.drop_table('transfers')
+    with op.batch_alter_table('service_records', schema=None) as batch_op:
+        batch_op.drop_index('ix_service_records_merchant_time')
+        batch_op.drop_index(batch_op.f('ix_service_records_merchant_id'))
+
+    op.drop_table('service_records')
+    with op.batch_alter_table('redemptions', schema=None) as batch_op:
+        batch_op.drop_index('ix_redemptions_status_expires')
+        batch_op.drop_index(batch_op.f('ix_redemptions_person_id'))
+        batch_op.drop_index('ix_redemptions_created')
+        batch_op.drop_index(batch_op.f('ix_redemptions_account_id'))
+
+    op.drop_table('redemptions')
+    with op.batch_alter_table('catalogue_items', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_catalogue_items_merchant_id'))
+
+    op.drop_table('catalogue_items')
+    op.drop_table('cap_counters')
     op.drop_table('rules')
+    op.drop_table('merchants')
     with op.batch_alter_table('credit_decisions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_credit_decisions_person_id'))
         batch_op.drop_index(batch_op.f('ix_credit_decisions_cause_event_id'))
+        batch_op.drop_index(batch_op.f('ix_credit_decisions_account_id'))
 
     op.drop_table('credit_decisions')
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.drop_index('ix_accounts_kind_created')
+
     op.drop_table('accounts')
     # ### end Alembic commands ###
