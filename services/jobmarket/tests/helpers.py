@@ -24,3 +24,17 @@ def summary(client, **query) -> dict:
     r = client.get(f"{API}/reports/summary", query_string=query, headers=STAFF)
     assert r.status_code == 200, r.get_json()
     return r.get_json()
+
+
+def outbox_events(db_url: str, event_type: str) -> list[dict]:
+    """The CloudEvents staged in the service's outbox, of ``event_type``, oldest first."""
+    import json
+
+    from sqlalchemy import select
+
+    from shared.db import engine_for
+    from shared.models import OutboxMessage
+    with engine_for(db_url).connect() as conn:
+        rows = conn.execute(select(OutboxMessage.body).where(OutboxMessage.type == event_type)
+                            .order_by(OutboxMessage.seq)).scalars().all()
+    return [json.loads(r) for r in rows]
