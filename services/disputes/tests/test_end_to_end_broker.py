@@ -30,8 +30,9 @@ def test_resolution_credits_points_and_hazard_verification_is_published(db_url, 
     if pg:
         create_pg_database(points_url.rsplit("/", 1)[1])
     try:
-        disputes = make_client("disputes", db_url, amqp_url=amqp_url)
+        # the outbox names its producer per process (shared.outbox.configure): make disputes' app last
         points = make_client("points", points_url, amqp_url=amqp_url)
+        disputes = make_client("disputes", db_url, amqp_url=amqp_url)
         d_settings = make_settings("disputes", db_url, amqp_url)
         # our own subscriber for the hazard event, bound before anything is published
         conn = amqp.connect(amqp_url, name="disputes-test")
