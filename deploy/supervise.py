@@ -319,9 +319,18 @@ class Supervisor:
         self.running[proc.name] = child
         return child
 
+    def start(self, proc: Process) -> subprocess.Popen | None:
+        try:
+            return self.spawn(proc)
+        except OSError as exc:  # the command is not installed, or not executable
+            self.say(f"cannot start {proc.name} ({proc.command}): {exc.strerror or exc}")
+            return None
+
     def migrate(self) -> bool:
         for proc in (p for p in self.table if p.kind == "migrate"):
-            child = self.spawn(proc)
+            child = self.start(proc)
+            if child is None:
+                return False
             while child.poll() is None:
                 self.console.pump(0.1)
                 if self.stop.raised:
@@ -336,7 +345,9 @@ class Supervisor:
 
     def serve(self) -> int:
         for proc in (p for p in self.table if p.kind != "migrate"):
-            self.spawn(proc)
+            if self.start(proc) is None:
+                self.stop_all()
+                return 1
         self.say(f"started {len(self.running)} processes; Ctrl-C stops them all")
         while not self.stop.raised:
             self.console.pump(0.2)

@@ -613,6 +613,17 @@ def test_supervise_starts_nothing_when_a_migration_fails(tmp_path, fake_broker):
     assert "web demo" not in out
 
 
+def test_supervise_says_which_command_cannot_start(tmp_path, fake_broker):
+    procfile = tmp_path / "Procfile"
+    procfile.write_text(f"demo-web: {PYTHON} -c 'import time; time.sleep(300)'\n"
+                        "demo-worker: no-such-program-weizhili --flag\n")
+    result = run_supervise(["--procfile", str(procfile), "--var", str(tmp_path / "var"), "--stop-timeout", "5"],
+                           {"AMQP_URL": fake_broker.url})
+    assert result.returncode == 1
+    assert "cannot start demo-worker (no-such-program-weizhili --flag)" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 def test_supervise_kills_what_ignores_sigterm(tmp_path, fake_broker):
     proc = start_supervise(tmp_path, {
         "demo-worker": py("""
