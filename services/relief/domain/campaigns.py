@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from shared import outbox
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.ids import uuid7
-from shared.timeutil import local_day, utcnow
+from shared.timeutil import local_day, to_local, utcnow
 
 from ..models import Campaign, CaringUnit, Donation
 from . import audit, funds
@@ -110,7 +110,7 @@ def record_donation(session: Session, campaign_id: str, data: dict, actor: str) 
         recognise(session, campaign_id, {"name": donor["name"]}, actor)
     outbox.publish(session, "relief.donation.received.v1", {
         "donation_id": donation.id, "campaign_id": campaign_id, "level": level, "county": donation.county,
-        "amount": str(donation.amount), "received_at": donation.received_at.isoformat(),
+        "amount": str(donation.amount), "received_at": to_local(donation.received_at).isoformat(),
         "donor_kind": donation.donor_kind, "receipt_no": donation.receipt_no,
     }, subject=f"donations/{donation.id}", time=donation.received_at)
     return donation, True

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from shared import outbox
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.ids import uuid7
-from shared.timeutil import utcnow
+from shared.timeutil import to_local, utcnow
 
 from ..models import Disbursement, PaymentAttempt
 from . import applications, audit, funds
@@ -114,7 +114,7 @@ def mark_failed(session: Session, disbursement_id: str, data: dict, actor: str) 
     audit.record(session, actor, "disbursement.failed", "disbursement", disbursement.id,
                  {"reason": data["reason"], "attempt_no": disbursement.attempt_no, "failed_at": failed_at})
     data_out = _base(disbursement)
-    data_out.update(reason=data["reason"], failed_at=failed_at.isoformat())
+    data_out.update(reason=data["reason"], failed_at=to_local(failed_at).isoformat())
     outbox.publish(session, "relief.disbursement.failed.v1", data_out, subject=f"disbursements/{disbursement.id}",
                    time=failed_at)
     return disbursement

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from shared import outbox
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.ids import uuid7
-from shared.timeutil import local_day, utcnow
+from shared.timeutil import local_day, to_local, utcnow
 
 from ..models import MealOrder, MealRecipient, ShiftSignup
 from . import audit, volunteers
@@ -126,7 +126,7 @@ def record_delivery(session: Session, order_id: str, data: dict, actor: str, vol
     if flag:
         outbox.publish(session, "relief.meal_delivery.welfare_alert.v1", {
             "order_id": order.id, "recipient_id": order.recipient_id, "shift_id": shift.id,
-            "reported_at": at.isoformat(), "alert_kind": order.alert_kind}, subject=f"meal-orders/{order.id}", time=at)
+            "reported_at": to_local(at).isoformat(), "alert_kind": order.alert_kind}, subject=f"meal-orders/{order.id}", time=at)
     return order
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from shared import outbox
 from shared.errors import Conflict, NotFound, Unprocessable, field_error
 from shared.ids import uuid7
-from shared.timeutil import utcnow
+from shared.timeutil import to_local, utcnow
 
 from ..models import ShiftSignup, VolunteerActivity, VolunteerShift
 from . import audit
@@ -158,7 +158,7 @@ def check_out(session: Session, signup_id: str, at: datetime | None, actor: str)
     audit.record(session, actor, "shift.checked_out", "signup", signup.id, {"at": at, "hours": hours})
     outbox.publish(session, "relief.volunteer_shift.completed.v1", {
         "shift_id": shift.id, "person_id": signup.person_id, "activity": shift.activity.kind, "hours": str(hours),
-        "completed_at": at.isoformat(), "started_at": signup.checked_in_at.isoformat(),
+        "completed_at": to_local(at).isoformat(), "started_at": to_local(signup.checked_in_at).isoformat(),
         "activity_id": shift.activity_id, "signup_id": signup.id,
     }, subject=f"volunteer-shifts/{shift.id}", time=at)
     return signup
