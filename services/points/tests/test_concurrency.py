@@ -1,0 +1,105 @@
+"""Many redemptions at once against one balance and one stock, through a real gunicorn (several processes and
+threads) on SQLite and PostgreSQL: exactly as many succeed as the balance and the stock allow, never below zero.
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from shared.testing import auth, make_client, service_env, start_web
+
+from .helpers import ADMIN, CLERK
+
+pytestmark = pytest.mark.integration
+
+N = 16
+
+
+def _setup(client) -> None:
+    assert client.post("/api/v1/rules", headers=ADMIN, json={
+        "code": "clean_up_day", "category": "civility_campaign", "unit": "manual", "points": 10}).status_code == 201
+    for sku, price, stock in (("BAL-ITEM", 30, 1000), ("STOCK-ITEM", 10, 5), ("PAIR-ITEM", 10, 100)):
+        assert client.post("/api/v1/catalogue", headers=CLERK, json={
+            "sku": sku, "name": sku, "points_price": price, "stock": stock}).status_code == 201
+
+    def give(person, quantity):
+        r = client.post("/api/v1/credits", headers=CLERK, json={
+            "person_id": person, "rule": "clean_up_day", "quantity": quantity, "reason": "clean-up day"})
+        assert r.status_code == 201 and r.get_json()["granted"] == quantity * 10, r.get_json()
+
+    give("P-RICH", 10)  # 100 points: three 30-point items
+    for i in range(N):
+        give(f"P-{i:03d}", 3)  # 30 points each
+    give("P-PAIR", 10)
+
+
+def _all(fn, args) -> list:
+    with ThreadPoolExecutor(max_workers=N) as pool:
+        return list(pool.map(fn, args))
+
+
+def test_concurrent_redemptions_never_overdraw_or_oversell(db_url, amqp_url, tmp_path):
+    client = make_client("points", db_url)
+    _setup(client)
+    web, base = start_web("points", service_env("points", db_url, amqp_url, WEB_CONCURRENCY=2, WEB_THREADS=8),
+                          tmp_path)
+    try:
+        def redeem(args):
+            person, sku = args
+            r = requests.post(f"{base}/api/v1/redemptions", headers=auth(person, "resident"), timeout=60,
+                              json={"items": [{"sku": sku, "quantity": 1}]})
+            return r.status_code, r.json()
+
+        # one balance (100 points), 30 points each: exactly three
+        results = _all(redeem, [("P-RICH", "BAL-ITEM")] * N)
+        codes = sorted(c for c, _ in results)
+        assert codes.count(201) == 3 and codes.count(409) == N - 3, codes
+        assert {b["type"].rsplit("/", 1)[1] for c, b in results if c == 409} == {"insufficient-points"}
+        rich = client.get("/api/v1/accounts/P-RICH", headers=CLERK).get_json()
+        assert rich["available"] == 10 and rich["reserved"] == 90 and rich["balance"] == 100
+
+        # one stock (5 units), sixteen residents with enough points: exactly five
+        results = _all(redeem, [(f"P-{i:03d}", "STOCK-ITEM") for i in range(N)])
+        codes = sorted(c for c, _ in results)
+        assert codes.count(201) == 5 and codes.count(409) == N - 5, codes
+        item = client.get("/api/v1/catalogue/STOCK-ITEM", headers=CLERK).get_json()
+        assert item["stock"] == 0 and item["reserved"] == 5
+        winners = {b["person_id"] for c, b in results if c == 201}
+        for i in range(N):
+            account = client.get(f"/api/v1/accounts/P-{i:03d}", headers=CLERK).get_json()
+            assert account["available"] == (20 if f"P-{i:03d}" in winners else 30)
+
+        # hand-over and cancellation racing for the same reservations: exactly one wins each
+        ids = [b["id"] for c, b in results if c == 201]
+
+        def finish(args):
+            redemption_id, action = args
+            r = requests.post(f"{base}/api/v1/redemptions/{redemption_id}/{action}", json={}, headers=CLERK,
+                              timeout=60)
+            return redemption_id, r.status_code
+
+        outcomes = _all(finish, [(rid, action) for rid in ids for action in ("hand-over", "cancellation") * 2])
+        for rid in ids:
+            assert sorted(code for r, code in outcomes if r == rid) == [200, 409, 409, 409]
+        item = client.get("/api/v1/catalogue/STOCK-ITEM", headers=CLERK).get_json()
+        handed = sum(1 for rid in ids if client.get(f"/api/v1/redemptions/{rid}", headers=CLERK)
+                     .get_json()["status"] == "redeemed")
+        assert item["reserved"] == 0 and item["stock"] == 5 - handed
+
+        # twins with one Idempotency-Key: executed once, never twice
+        def twin(_):
+            r = requests.post(f"{base}/api/v1/redemptions", timeout=60,
+                              headers={**auth("P-PAIR", "resident"), "Idempotency-Key": "pair-1"},
+                              json={"items": [{"sku": "PAIR-ITEM", "quantity": 1}]})
+            return r.status_code, r.json()
+
+        results = _all(twin, range(8))
+        assert {c for c, _ in results} <= {201, 409}
+        assert len({b["id"] for c, b in results if c == 201}) == 1
+        pair = client.get("/api/v1/accounts/P-PAIR", headers=CLERK).get_json()
+        assert pair["reserved"] == 10
+        assert client.get("/api/v1/catalogue/PAIR-ITEM", headers=CLERK).get_json()["reserved"] == 1
+    finally:
+        web.stop()
