@@ -14,6 +14,7 @@ from functools import wraps
 
 import flask_smorest
 from flask import Response, current_app, g, make_response, request
+from flask_smorest.utils import load_info_from_docstring
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -221,9 +222,11 @@ class Blueprint(flask_smorest.Blueprint):
                 require(*roles)
                 return view(*args, **kwargs)
 
+            # the manual doc replaces the docstring's description in flask-smorest: keep both
+            who = ("Roles: " + ", ".join(roles) + ".") if roles else "Any authenticated caller."
+            body = load_info_from_docstring(view.__doc__ or "").get("description", "")
             wrapper = self.doc(security=[{"bearerAuth": []}],
-                               description=("Roles: " + ", ".join(roles) + ".") if roles else
-                               "Any authenticated caller.")(wrapper)
+                               description=f"{body}\n\n{who}" if body else who)(wrapper)
             wrapper = self.alt_response(401, schema=ProblemSchema, content_type=PROBLEM_MEDIA_TYPE, description="Missing, invalid or expired token")(wrapper)
             if roles:
                 wrapper = self.alt_response(403, schema=ProblemSchema, content_type=PROBLEM_MEDIA_TYPE, description="Role not allowed")(wrapper)
