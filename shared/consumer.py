@@ -28,6 +28,7 @@ from typing import Callable
 
 import pika
 from pika.exceptions import AMQPError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import amqp, events
@@ -37,6 +38,10 @@ from .timeutil import utcnow
 log = logging.getLogger("weizhili.consumer")
 
 Handler = Callable[[Session, dict], None]
+
+
+class _HandlerFailed(Exception):
+    """A handler failed on the fast path: the batch is handled again, one savepoint per message."""
 
 
 @dataclass
@@ -85,30 +90,55 @@ class Consumer:
         return event, ""
 
     def handle_batch(self, deliveries: list[Delivery]) -> list[Outcome]:
-        """Handle ``deliveries`` in one transaction; return what to do with each message."""
-        outcomes: list[Outcome] = []
+        """Handle ``deliveries`` in one transaction; return what to do with each message.
+
+        Fast path: every handler runs in one transaction, already-handled ids are found with one query, and
+        the inbox rows are inserted together at commit. If any handler fails, the transaction is rolled back
+        and the batch is handled again with a savepoint per message, so one failure costs only its message.
+        """
+        outcomes: dict[int, Outcome] = {}
+        events_in_hand: list[tuple[Delivery, dict]] = []
+        for delivery in deliveries:
+            event, problem = self._check(delivery)
+            if event is None:
+                outcomes[delivery.tag] = Outcome(delivery, "dead", problem)
+            else:
+                events_in_hand.append((delivery, event))
+        if events_in_hand:
+            try:
+                self._handle(events_in_hand, outcomes, isolated=False)
+            except _HandlerFailed:
+                self._handle(events_in_hand, outcomes, isolated=True)
+        self.handled += sum(1 for o in outcomes.values() if o.action == "ack")
+        return [outcomes[d.tag] for d in deliveries]
+
+    def _handle(self, items: list[tuple[Delivery, dict]], outcomes: dict[int, Outcome], *, isolated: bool) -> None:
         with Session(self.engine) as session:
-            for delivery in deliveries:
-                event, problem = self._check(delivery)
-                if event is None:
-                    outcomes.append(Outcome(delivery, "dead", problem))
+            ids = [event["id"] for _, event in items]
+            seen = set(session.scalars(select(InboxMessage.event_id).where(
+                InboxMessage.queue == self.queue, InboxMessage.event_id.in_(ids))))
+            for delivery, event in items:
+                if event["id"] in seen:
+                    outcomes[delivery.tag] = Outcome(delivery, "ack")  # a redelivery: already applied
                     continue
-                savepoint = session.begin_nested()
+                savepoint = session.begin_nested() if isolated else None
                 try:
-                    if session.get(InboxMessage, (event["id"], self.queue)) is None:
-                        self.handlers[event["type"]](session, event)
-                        session.add(InboxMessage(event_id=event["id"], queue=self.queue, type=event["type"],
-                                                 handled_at=utcnow()))
+                    self.handlers[event["type"]](session, event)
+                    session.add(InboxMessage(event_id=event["id"], queue=self.queue, type=event["type"],
+                                             handled_at=utcnow()))
+                    if savepoint is not None:
                         session.flush()
-                    savepoint.commit()
-                    outcomes.append(Outcome(delivery, "ack"))
+                        savepoint.commit()
+                    seen.add(event["id"])
+                    outcomes[delivery.tag] = Outcome(delivery, "ack")
                 except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                    if savepoint is None:
+                        session.rollback()
+                        raise _HandlerFailed() from exc
                     savepoint.rollback()
                     log.warning("handler failed for %s %s: %s", event["type"], event["id"], exc)
-                    outcomes.append(Outcome(delivery, "retry", f"{type(exc).__name__}: {exc}"[:300]))
+                    outcomes[delivery.tag] = Outcome(delivery, "retry", f"{type(exc).__name__}: {exc}"[:300])
             session.commit()
-        self.handled += sum(1 for o in outcomes if o.action == "ack")
-        return outcomes
 
     # -- settling (connection thread) ------------------------------------------------------------------
     def _settle(self, channel, publisher, outcomes: list[Outcome]) -> None:

@@ -10,13 +10,19 @@ If ``WORKER_HEARTBEAT_FILE`` is set, the worker touches it every few seconds (co
 """
 from __future__ import annotations
 
+import signal
+import threading
+
+_STOP = threading.Event()
+if __name__ == "__main__":  # before the heavy imports: a SIGTERM during start-up still ends the process cleanly
+    signal.signal(signal.SIGTERM, lambda *_: _STOP.set())
+    signal.signal(signal.SIGINT, lambda *_: _STOP.set())
+
 import argparse
 import importlib
 import logging
 import os
-import signal
 import sys
-import threading
 import time
 import zlib
 from pathlib import Path
@@ -106,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.worker")
     parser.add_argument("service", choices=sorted(config_mod.DEFAULT_PORTS))
     args = parser.parse_args(argv)
-    stop = threading.Event()  # handlers first: a SIGTERM during start-up still ends the process cleanly
+    stop = _STOP
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     settings = config_mod.load(args.service)

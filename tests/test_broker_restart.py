@@ -45,7 +45,7 @@ def test_broker_restart_loses_and_doubles_nothing(tmp_path):
         t.start()
         for p in people:
             case = requests.post(stack.url("disputes", "/api/v1/cases"), headers=STAFF, timeout=30, json={
-                "channel": "qr_code", "category": "neighbour_family", "estate": "汾河新村", "summary": "噪音"}).json()
+                "channel": "qr_code", "category": "neighbour_family", "estate": "汾河新村", "summary": "噪音", "reported_at": "2024-06-01T09:00:00+08:00"}).json()
             r = requests.post(stack.url("disputes", f"/api/v1/cases/{case['id']}/resolutions"), headers=STAFF,
                               timeout=30, json={"text": "协商一致", "resolved_at": "2024-06-14T21:30:18+08:00",
                                                 "participants": [{"person_id": p, "role": "volunteer"}]})

@@ -32,7 +32,7 @@ def test_resolved_case_credits_participants_once(db_url, amqp_url, tmp_path):
         staff = auth("gw-1", "grid_worker", "mediator")
         case = disputes.post("/api/v1/cases", json={"channel": "hotline", "category": "neighbour_family",
                                                      "subcategory": "water_leak", "estate": "汾河新村",
-                                                     "summary": "楼上漏水"}, headers=staff).get_json()
+                                                     "summary": "楼上漏水", "reported_at": "2024-06-01T09:00:00+08:00"}, headers=staff).get_json()
         r = disputes.post(f"/api/v1/cases/{case['id']}/resolutions", headers=staff, json={
             "text": "修好了", "resolved_at": "2024-06-14T21:30:18+08:00",
             "participants": [{"person_id": "P100", "role": "mediator"},

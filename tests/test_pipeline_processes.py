@@ -56,7 +56,7 @@ def stack(request, tmp_path_factory, amqp_vhost):
 def resolve_case(stack, participants, resolved_at="2024-06-14T21:30:18+08:00"):
     case = requests.post(stack.url("disputes", "/api/v1/cases"), headers=STAFF, timeout=10, json={
         "channel": "hotline", "category": "estate_internal", "subcategory": "ev_charger", "estate": "兴隆苑",
-        "summary": "充电桩坏了"}).json()
+        "summary": "充电桩坏了", "reported_at": "2024-06-01T09:00:00+08:00"}).json()
     r = requests.post(stack.url("disputes", f"/api/v1/cases/{case['id']}/resolutions"), headers=STAFF, timeout=10,
                       json={"text": "已修复", "resolved_at": resolved_at,
                             "participants": [{"person_id": p, "role": "mediator"} for p in participants]})
