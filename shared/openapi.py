@@ -1,7 +1,8 @@
 """``python -m shared.openapi write|check``: the OpenAPI document of each service, generated from its schemas.
 
-``write`` saves ``docs/openapi/<service>.json``; ``check`` exits 1 if a committed document differs from what
-the code generates now (CI runs it through the test suite), so the documentation cannot drift from the code.
+``write`` saves ``services/<service>/openapi.json``; ``check`` exits 1 if a committed document differs from
+what the code generates now (each service's ``tests/test_openapi.py`` makes the same comparison in CI), so the
+documentation cannot drift from the code.
 """
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ from pathlib import Path
 
 from .config import DEFAULT_PORTS, REPO_ROOT
 
-OUT_DIR = REPO_ROOT / "docs" / "openapi"
+
+
+def path_of(service: str) -> Path:
+    return REPO_ROOT / "services" / service / "openapi.json"
 
 
 def document(service: str) -> dict:
@@ -26,7 +30,7 @@ def document(service: str) -> dict:
 
 
 def render(service: str) -> str:
-    return json.dumps(document(service), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    return json.dumps(document(service), ensure_ascii=False, indent=1, sort_keys=True) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,13 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     stale = []
     for service in args.services:
-        path = OUT_DIR / f"{service}.json"
+        path = path_of(service)
         text = render(service)
         if args.action == "write":
-            OUT_DIR.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
             print(f"wrote {path.relative_to(REPO_ROOT)}")
-        elif not path.exists() or path.read_text(encoding="utf-8") != text:
+        elif not path.exists() or json.loads(path.read_text(encoding="utf-8")) != json.loads(text):
             stale.append(service)
     if stale:
         print("OpenAPI documents out of date (run `make openapi`): " + ", ".join(stale))
