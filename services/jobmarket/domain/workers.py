@@ -6,21 +6,17 @@ are matched with employers. A worker is known by the market card number (``W-000
 """
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.errors import Conflict, NotFound, field_error
 from shared.ids import uuid7
 from shared.timeutil import local_day, utcnow
 
 from ..models import Employer, SignIn, Worker
 from .common import next_value, own_time
-
-CARD_RE = re.compile(r"^W-\d{4,8}$")
-
 
 def register_worker(session: Session, data: dict, actor: str) -> Worker:
     """Register a gig worker. ``data``: ``card_no`` (``W-0001``; the next free one when absent), optional
@@ -107,7 +103,3 @@ def get_employer(session: Session, employer_id: str) -> Employer:
         raise NotFound("No such employer.")
     return employer
 
-
-def require_card(value: str) -> None:
-    if not CARD_RE.match(value):
-        raise Unprocessable("A market card number looks like W-0001.", errors=field_error("card_no", "Like W-0001."))

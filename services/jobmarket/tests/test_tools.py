@@ -2,7 +2,6 @@
 repairs out of circulation, the overdue list and jobmarket.tool.overdue.v1 exactly once per loan."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 
 import pytest
 
