@@ -12,10 +12,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import re
 from datetime import date
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+
+log = logging.getLogger("weizhili.relief")
 
 _WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
 _CHECK = "10X98765432"
@@ -86,8 +89,14 @@ class IdVault:
 
     @classmethod
     def from_settings(cls, extra: dict, environ: dict) -> "IdVault":
-        keys = extra.get("relief_id_fernet_keys") or environ.get("RELIEF_ID_FERNET_KEYS") or DEV_FERNET_KEY
-        hmac_key = extra.get("relief_id_hmac_key") or environ.get("RELIEF_ID_HMAC_KEY") or DEV_HMAC_KEY
+        """Keys from ``settings.extra`` or the environment (``RELIEF_ID_FERNET_KEYS``: comma-separated Fernet
+        keys, newest first; ``RELIEF_ID_HMAC_KEY``); the development defaults otherwise, with a warning."""
+        keys = extra.get("relief_id_fernet_keys") or environ.get("RELIEF_ID_FERNET_KEYS")
+        hmac_key = extra.get("relief_id_hmac_key") or environ.get("RELIEF_ID_HMAC_KEY")
+        if not keys or not hmac_key:
+            log.warning("RELIEF_ID_FERNET_KEYS / RELIEF_ID_HMAC_KEY not set: using development keys; "
+                        "set them in any deployment that holds real ID-card numbers")
+        keys, hmac_key = keys or DEV_FERNET_KEY, hmac_key or DEV_HMAC_KEY
         return cls([k.strip() for k in keys.split(",") if k.strip()], hmac_key)
 
     def encrypt(self, number: str) -> str:

@@ -108,3 +108,20 @@ def test_concurrent_disbursements_never_overdraw_a_body(db_url):
     assert funds[("county", "河津市")]["committed"] == "1000.00" and funds[("county", "河津市")]["available"] == "0.00"
     listed = client.get(f"{API}/campaigns/{cid}/disbursements?limit=200", headers=CLERK).get_json()["items"]
     assert len(listed) == 10 and sum(Decimal(d["amount"]) for d in listed) == Decimal("1000.00")
+
+
+def test_a_retried_payment_with_its_idempotency_key_takes_the_money_once(db_url):
+    client = make_client("relief", db_url)
+    cid = campaign(client)["id"]
+    donate(client, cid, "150.00")
+    aid = apply(client, cid, requested="100.00")["id"]
+    approve(client, aid)
+    headers = {**CLERK, "Idempotency-Key": "pay-AP-00001"}
+    first = client.post(f"{API}/applications/{aid}/disbursement", json={"amount": "100.00"}, headers=headers)
+    again = client.post(f"{API}/applications/{aid}/disbursement", json={"amount": "100.00"}, headers=headers)
+    assert first.status_code == again.status_code == 201 and again.headers["Idempotency-Replayed"] == "true"
+    assert again.get_json()["id"] == first.get_json()["id"]
+    other = client.post(f"{API}/applications/{aid}/disbursement", json={"amount": "90.00"}, headers=headers)
+    assert other.status_code == 422  # the same key with another body
+    funds = client.get(f"{API}/campaigns/{cid}/totals", headers=CLERK).get_json()["funds"]
+    assert [(f["committed"], f["available"]) for f in funds] == [("100.00", "50.00")]

@@ -72,7 +72,14 @@ def test_check_out_event_arrives_on_a_bureau_queue(amqp_url, tmp_path):
     assert event["type"] == SHIFT_COMPLETED and event["source"].endswith("/relief")
     assert event["data"]["shift_id"] == done["shift"]["id"] and event["data"]["person_id"] == "P900001"
     assert event["data"]["hours"] == "2.00" and event["data"]["activity"] == "environment_cleanup"
-    from cloudevents.core.bindings.rabbitmq import from_rabbitmq  # noqa: F401 - the official SDK is present
+    # the official CloudEvents SDK reads the message as it is (EVENTS.md)
+    from cloudevents.core.v1.event import CloudEvent
+    from cloudevents.core.bindings import rabbitmq
+    from cloudevents.core.formats.json import JSONFormat
+    message = rabbitmq.RabbitMQMessage(headers=properties.headers or {}, content_type=properties.content_type,
+                                       body=body)
+    read = rabbitmq.from_rabbitmq(message, JSONFormat(), CloudEvent)
+    assert read.get_type() == SHIFT_COMPLETED and read.get_data() == event["data"]
     assert set(event["data"]) <= {"shift_id", "person_id", "activity", "hours", "completed_at", "started_at",
                                   "activity_id", "signup_id"}
 
