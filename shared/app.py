@@ -111,6 +111,12 @@ def create_app(service: str, *, blueprints: list, title: str, description: str, 
     app.teardown_appcontext(close_request_session)
 
     @app.before_request
+    def _no_nul_in_path():
+        # a path with a NUL names no record; PostgreSQL would refuse the lookup with an error (a 500)
+        if "\x00" in request.path:
+            abort(404)
+
+    @app.before_request
     def _media_type():
         if request.method in ("POST", "PUT", "PATCH") and (request.content_length or request.data):
             if not request.is_json:
