@@ -100,12 +100,10 @@ def resolve(session: Session, case: Case, data: dict, actor: str) -> Resolution:
     ``data``: text, participants [{person_id, role}], session_id? or session_ref? (a session of the case's
     estate held on the Asia/Shanghai day of ``resolved_at``), resolved_at? (default: now), responsible_party?,
     due_on? (a follow-up for the supervision post is opened when given). ``resolution_no`` counts rounds.
-    Raises 404 (case), 409 (lifecycle), 422 (unknown session, other estate or day, due_on before it).
+    Raises 404 (case), 409 (lifecycle), 422 (unknown session, other estate or day, time before the report).
     """
     status = next_status("resolve", case.status)
-    # not checked against reported_at: a case entered after the fact without its own reported_at (the default
-    # is the time of entry) may carry its earlier resolution; the backbone's integration test does exactly that
-    resolved_at = data.get("resolved_at") or utcnow()
+    resolved_at = _at(data, case, "resolved_at")
     night_talk = _session_for(session, case, data)
     if night_talk is not None and local_day(resolved_at) != night_talk.held_on:
         raise Unprocessable("resolved_at is not on the day of the session.", errors=field_error(

@@ -8,7 +8,7 @@ inclusive); sessions whose ``held_on`` does. Figures (source: issue 3 and expect
   counts once), ``resolved_by_category``; ``open``: every case not resolved; ``reopened``: cases reopened at
   least once by the evaluation desk;
 - ``median_hours_to_resolve``: per grade, median of (latest ``resolved_at`` − ``reported_at``) in hours over
-  resolved cases, one decimal (a case entered after its resolution counts 0);
+  resolved cases, one decimal;
 - ``satisfaction_average``: mean of all ratings (1–5), two decimals; null without ratings.
 """
 from __future__ import annotations
@@ -54,8 +54,7 @@ def summary(session: Session, period: dict, granularity: str = "month") -> dict:
     hours: dict[str, list[float]] = {}
     for c in cases:
         if c.status == "resolved" and c.resolved_at is not None:
-            span = max(0.0, (c.resolved_at - c.reported_at).total_seconds())  # entered after the fact: 0
-            hours.setdefault(c.grade or "ungraded", []).append(span / 3600)
+            hours.setdefault(c.grade or "ungraded", []).append((c.resolved_at - c.reported_at).total_seconds() / 3600)
     resolved = [c for c in cases if c.status == "resolved"]
     return {
         "period": {"from": period.get("from"), "to": period.get("to"), "granularity": granularity},
