@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from flask import has_request_context, request
+from flask import current_app, has_app_context, has_request_context, request
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,9 +23,16 @@ _context: dict = {}
 
 
 def configure(service: str, schema_base_url: str) -> None:
-    """Name the producing service of this process (done by the app factory and the worker)."""
+    """Name the producing service of this process (the worker does; inside a request the app's settings win)."""
     _context["service"] = service
     _context["schema_base_url"] = schema_base_url
+
+
+def _producer() -> tuple[str, str]:
+    if has_app_context() and "WEIZHILI_SETTINGS" in current_app.config:
+        settings = current_app.config["WEIZHILI_SETTINGS"]
+        return settings.service, settings.schema_base_url
+    return _context["service"], _context["schema_base_url"]
 
 
 def publish(session: Session, event_type: str, data: dict, *, subject: str | None = None,
@@ -38,9 +45,9 @@ def publish(session: Session, event_type: str, data: dict, *, subject: str | Non
     events.validate_data(event_type, data, strict=True)
     now = utcnow()
     event_id = event_id or uuid7()
-    envelope = events.envelope(event_id=event_id, source_service=_context["service"], event_type=event_type,
-                               subject=subject, time=time or now, data=data,
-                               schema_base_url=_context["schema_base_url"])
+    service, schema_base_url = _producer()
+    envelope = events.envelope(event_id=event_id, source_service=service, event_type=event_type,
+                               subject=subject, time=time or now, data=data, schema_base_url=schema_base_url)
     headers = {}
     if has_request_context() and request.headers.get("traceparent"):
         headers["traceparent"] = request.headers["traceparent"][:200]
