@@ -17,6 +17,7 @@ from shared.ids import uuid7
 from shared.timeutil import utcnow
 
 from ..models import Account, Transfer
+from .dbutil import insert_ignore
 
 ISSUING = "issuing"
 SUPERMARKET = "supermarket"
@@ -26,40 +27,37 @@ class InsufficientPoints(Conflict):
     code = "insufficient-points"
 
 
+def _open(session: Session, where, **values) -> Account:
+    """The account matching ``where``, opened with ``values`` if missing. Two requests opening the same account
+    at once both get the one row (INSERT ... ON CONFLICT DO NOTHING, then read), never a unique violation."""
+    account = session.scalars(select(Account).where(where)).first()
+    if account is None:
+        insert_ignore(session, Account, id=uuid7(), debits_posted=0, credits_posted=0, debits_pending=0,
+                      credits_pending=0, created_at=utcnow(), **values)
+        account = session.scalars(select(Account).where(where)).one()
+    return account
+
+
 def system_account(session: Session, code: str) -> Account:
     """The community's own account ``code`` (``issuing`` or ``supermarket``), created on first use."""
-    account = session.scalars(select(Account).where(Account.code == code)).first()
-    if account is None:
-        account = Account(id=uuid7(), kind=code, code=code, debits_must_not_exceed_credits=(code != ISSUING),
-                          debits_posted=0, credits_posted=0, debits_pending=0, credits_pending=0,
-                          created_at=utcnow())
-        session.add(account)
-        session.flush()
-    return account
+    return _open(session, Account.code == code, kind=code, code=code,
+                 debits_must_not_exceed_credits=(code != ISSUING))
 
 
 def resident_account(session: Session, person_id: str, *, create: bool = True) -> Account | None:
     """The personal account of ``person_id``; opened on the first credit (EVENTS.md)."""
-    account = session.scalars(select(Account).where(Account.person_id == person_id)).first()
-    if account is None and create:
-        account = Account(id=uuid7(), kind="resident", person_id=person_id, debits_must_not_exceed_credits=True,
-                          debits_posted=0, credits_posted=0, debits_pending=0, credits_pending=0,
-                          created_at=utcnow())
-        session.add(account)
-        session.flush()
-    return account
+    if not create:
+        return session.scalars(select(Account).where(Account.person_id == person_id)).first()
+    return _open(session, Account.person_id == person_id, kind="resident", person_id=person_id,
+                 debits_must_not_exceed_credits=True)
 
 
 def merchant_account(session: Session, merchant_id: str, *, create: bool = True) -> Account | None:
     """The account of alliance merchant ``merchant_id`` (opened with the merchant profile)."""
-    account = session.scalars(select(Account).where(Account.merchant_id == merchant_id)).first()
-    if account is None and create:
-        account = Account(id=uuid7(), kind="merchant", merchant_id=merchant_id, debits_must_not_exceed_credits=True,
-                          debits_posted=0, credits_posted=0, debits_pending=0, credits_pending=0,
-                          created_at=utcnow())
-        session.add(account)
-        session.flush()
-    return account
+    if not create:
+        return session.scalars(select(Account).where(Account.merchant_id == merchant_id)).first()
+    return _open(session, Account.merchant_id == merchant_id, kind="merchant", merchant_id=merchant_id,
+                 debits_must_not_exceed_credits=True)
 
 
 def _debit(session: Session, account_id: str, amount: int, *, pending: bool) -> None:

@@ -33,6 +33,9 @@ def _setup(client) -> None:
     for i in range(N):
         give(f"P-{i:03d}", 3)  # 30 points each
     give("P-PAIR", 10)
+    assert client.post("/api/v1/rules", headers=ADMIN, json={
+        "code": "hazard_photo_report", "category": "estate_governance", "unit": "report", "points": 5,
+        "cap_per_person_per_day": 20}).status_code == 201
 
 
 def _all(fn, args) -> list:
@@ -101,5 +104,18 @@ def test_concurrent_redemptions_never_overdraw_or_oversell(db_url, amqp_url, tmp
         pair = client.get("/api/v1/accounts/P-PAIR", headers=CLERK).get_json()
         assert pair["reserved"] == 10
         assert client.get("/api/v1/catalogue/PAIR-ITEM", headers=CLERK).get_json()["reserved"] == 1
+
+        # credits racing for one daily cap (20 points, 5 a report): exactly 20 granted, the rest refused
+        def report(n):
+            r = requests.post(f"{base}/api/v1/credits", headers=CLERK, timeout=60, json={
+                "person_id": "P-CAP", "rule": "hazard_photo_report", "quantity": 1, "reason": f"report {n}",
+                "occurred_at": "2024-09-10T10:00:00+08:00"})
+            return r.status_code, r.json()
+
+        results = _all(report, range(N))
+        assert {c for c, _ in results} == {201}, [b for c, b in results if c != 201][:2]
+        assert sum(b["granted"] for _, b in results) == 20
+        assert sorted(b["outcome"] for _, b in results).count("credited") == 4
+        assert client.get("/api/v1/accounts/P-CAP", headers=CLERK).get_json()["balance"] == 20
     finally:
         web.stop()
