@@ -3,8 +3,8 @@ the scoring rules and their caps. Each credit publishes ``points.credited.v1`` i
 
 Cause keys (the natural key that makes a credit happen once, whatever event id carried it):
 ``<rule>:case:<case_id>:<person_id>`` (once per case and person, however many resolutions),
-``<rule>:report:<report_id>``, ``<rule>:shift:<shift_id>``, ``<rule>:donation:<donation_id>``,
-``<rule>:service:<record_id>``, ``manual:<credit_id>``.
+``<rule>:report:<report_id>``, ``<rule>:shift:<shift_id>:<person_id>`` (a shift has several volunteers),
+``<rule>:donation:<donation_id>``, ``<rule>:service:<record_id>``, ``manual:<credit_id>``.
 """
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ def on_hazard_report_verified(session: Session, event: dict) -> None:
 
 
 def on_volunteer_shift_completed(session: Session, event: dict) -> None:
-    """Credit a volunteer for a completed shift under the ``hour`` rule listing its activity, once per shift.
+    """Credit a volunteer for a completed shift under the ``hour`` rule listing its activity, once per shift and
+    volunteer (relief publishes one event per volunteer checked out, all with the shift's ``shift_id``).
 
     ``hours`` is a decimal string; points = floor(hours × points per hour) (points.json: ``hours_rounding:
     floor to whole points``). Time: ``completed_at``.
@@ -97,7 +98,8 @@ def on_volunteer_shift_completed(session: Session, event: dict) -> None:
             continue
         result = scoring.credit(session, rule=rule, person_id=data["person_id"],
                                 points=scoring.hours_points(hours, rule.points or 0), at=at,
-                                cause_key=f"{rule.code}:shift:{data['shift_id']}", cause_event_id=event["id"])
+                                cause_key=f"{rule.code}:shift:{data['shift_id']}:{data['person_id']}",
+                                cause_event_id=event["id"])
         announce(session, rule, result, event["id"])
 
 
