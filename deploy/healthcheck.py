@@ -5,8 +5,10 @@
     python deploy/healthcheck.py worker   exit 0 when $WORKER_HEARTBEAT_FILE was touched less than
                                           $WORKER_HEARTBEAT_MAX_AGE seconds ago (default 60)
 
-The worker touches its heartbeat file while its relay and consumers run (shared.worker), so a worker that is
-stuck, or that lost its broker and is still reconnecting, turns unhealthy while its container keeps running.
+The worker's main thread touches its heartbeat file every second while its relay, consumer and scheduler
+threads are all alive (shared.worker). When one of them dies the worker removes the file and exits 1 (compose
+restarts it); a worker whose main thread hangs stops touching it and turns unhealthy. A worker that lost its
+broker and is reconnecting stays healthy: its threads are alive and retrying (outbox lag, on /metrics, shows it).
 Prints one line saying why when it fails.
 """
 from __future__ import annotations

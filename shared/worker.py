@@ -6,7 +6,13 @@ The service declares what its worker does in ``services/<service>/handlers.py``:
 
 - ``SUBSCRIPTIONS``: ``{queue_name: {event_type: handler(session, event)}}`` (may be empty);
 - ``SCHEDULES`` (optional): ``[(name, every_seconds, job(engine, settings))]``, run on one worker at a time.
-If ``WORKER_HEARTBEAT_FILE`` is set, the worker touches it every few seconds (container health check).
+
+Liveness: the main thread watches the relay, consumer and scheduler threads. While every one of them is alive it
+touches ``WORKER_HEARTBEAT_FILE`` (when set) every second, for the container health check
+(``deploy/healthcheck.py worker``). If one of them ends while the worker is running (an exception nobody
+caught), the worker logs it, removes the heartbeat file, stops the others as on SIGTERM and exits 1, so that
+the orchestrator (compose ``restart: unless-stopped``, ``make run``) restarts it rather than leaving a worker
+that looks healthy and no longer relays or consumes.
 """
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ if __name__ == "__main__":  # before the heavy imports: a SIGTERM during start-u
     signal.signal(signal.SIGINT, lambda *_: _STOP.set())
 
 import argparse
+import contextlib
 import importlib
 import logging
 import os
@@ -77,7 +84,6 @@ class Worker:
 
     def _scheduler(self) -> None:
         last: dict[str, float] = {}
-        heartbeat = os.environ.get("WORKER_HEARTBEAT_FILE")
         while not self.stop.is_set():
             now = time.monotonic()
             for name, every, job in self.schedules:
@@ -87,18 +93,59 @@ class Worker:
                         run_exclusive(self.engine, f"{self.service}:{name}", job, self.engine, self.settings)
                     except Exception as exc:  # noqa: BLE001 - a failed round is tried again next time
                         log.warning("scheduled job %s failed: %s", name, exc)
-            if heartbeat:
-                Path(heartbeat).touch()
             self.stop.wait(1.0)
+
+    def _guarded(self, name: str, target) -> None:
+        """Run one part of the worker; an exception that ends it is logged here (as JSON, with its traceback)."""
+        try:
+            target(self.stop)
+        except BaseException:  # noqa: BLE001 - logged, and the main thread sees the thread gone
+            log.exception("worker thread %s failed", name, extra={"worker_thread": name})
+            return
+        if not self.stop.is_set():
+            log.error("worker thread %s returned while the worker was running", name, extra={"worker_thread": name})
 
     def start(self) -> None:
         targets = [("relay", self.relay.run)] + [(c.queue, c.run) for c in self.consumers]
         targets.append(("scheduler", lambda stop: self._scheduler()))
         for name, target in targets:
-            thread = threading.Thread(target=target, args=(self.stop,), name=name, daemon=True)
+            thread = threading.Thread(target=self._guarded, args=(name, target), name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
         log.info("worker started", extra={"queues": list(self.subscriptions)})
+
+    def dead_threads(self) -> list[str]:
+        """The names of the worker's threads that are no longer running."""
+        return [thread.name for thread in self.threads if not thread.is_alive()]
+
+    def serve(self, heartbeat: str | None = None, interval: float = 1.0) -> int:
+        """Watch the threads until ``stop`` is set (exit code 0) or one of them dies (exit code 1).
+
+        ``heartbeat`` (a file path) is touched every ``interval`` seconds while all threads are alive, and
+        removed when one has died. Either way the others are stopped as on SIGTERM before this returns.
+        """
+        warned = False
+        while not self.stop.is_set():
+            dead = self.dead_threads()
+            if dead and not self.stop.is_set():
+                log.error("worker thread %s stopped; stopping the worker (exit 1) so that it is restarted",
+                          ", ".join(dead), extra={"dead_threads": dead})
+                if heartbeat:
+                    with contextlib.suppress(OSError):
+                        Path(heartbeat).unlink(missing_ok=True)
+                self.shutdown()
+                return 1
+            if heartbeat:
+                try:
+                    Path(heartbeat).touch()
+                    warned = False
+                except OSError as exc:
+                    if not warned:  # the health check reports it; say why once
+                        log.warning("cannot touch the heartbeat file %s: %s", heartbeat, exc)
+                        warned = True
+            self.stop.wait(interval)
+        self.shutdown()
+        return 0
 
     def shutdown(self, timeout: float = 30.0) -> None:
         self.stop.set()
@@ -119,10 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(f"{args.service}-worker", settings.log_level)
     worker = Worker(args.service, settings, stop=stop)
     worker.start()
-    while not worker.stop.is_set():
-        worker.stop.wait(0.5)
-    worker.shutdown()
-    return 0
+    return worker.serve(heartbeat=os.environ.get("WORKER_HEARTBEAT_FILE") or None)
 
 
 if __name__ == "__main__":
