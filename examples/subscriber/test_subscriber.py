@@ -26,7 +26,7 @@ from shared import events, outbox
 from shared.db import engine_for
 from shared.models import OutboxMessage
 from shared.relay import Relay
-from shared.testing import (RUN_ID, amqp_url_for, have_rabbitmq_server, make_settings, migrate, private_broker,
+from shared.testing import (RUN_ID, have_rabbitmq_server, make_settings, migrate, private_broker,
                             rabbitmqctl, wait_until)
 
 pytestmark = pytest.mark.integration
