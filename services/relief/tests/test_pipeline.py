@@ -22,19 +22,21 @@ pytestmark = pytest.mark.integration
 SHIFT_COMPLETED = "relief.volunteer_shift.completed.v1"
 
 
-def _completed_shift(relief, person_id="P009718") -> dict:
+def _completed_shift(relief, *person_ids: str) -> dict:
+    """One 2-hour clean-up shift worked by each of ``person_ids`` (signed up, checked in, checked out)."""
     activity = relief.post(f"{API}/volunteer-activities", headers=STAFF,
                            json={"kind": "environment_cleanup", "title": "河道环境整治"}).get_json()
     shift = relief.post(f"{API}/volunteer-activities/{activity['id']}/shifts", headers=STAFF, json={
         "starts_at": "2024-09-21T08:00:00+08:00", "ends_at": "2024-09-21T10:00:00+08:00", "capacity": 5}).get_json()
-    signup = relief.post(f"{API}/volunteer-shifts/{shift['id']}/signups", headers=auth(person_id, "volunteer"),
-                         json={"signed_up_at": "2024-09-20T20:00:00+08:00"}).get_json()
-    assert relief.post(f"{API}/shift-signups/{signup['id']}/check-in", headers=STAFF,
-                       json={"at": "2024-09-21T08:00:00+08:00"}).status_code == 200
-    r = relief.post(f"{API}/shift-signups/{signup['id']}/check-out", headers=STAFF,
-                    json={"at": "2024-09-21T10:00:00+08:00"})
-    assert r.status_code == 200 and r.get_json()["hours"] == "2.00"
-    return {"shift": shift, "signup": signup}
+    for person_id in person_ids:
+        signup = relief.post(f"{API}/volunteer-shifts/{shift['id']}/signups", headers=auth(person_id, "volunteer"),
+                             json={"signed_up_at": "2024-09-20T20:00:00+08:00"}).get_json()
+        assert relief.post(f"{API}/shift-signups/{signup['id']}/check-in", headers=STAFF,
+                           json={"at": "2024-09-21T08:00:00+08:00"}).status_code == 200
+        r = relief.post(f"{API}/shift-signups/{signup['id']}/check-out", headers=STAFF,
+                        json={"at": "2024-09-21T10:00:00+08:00"})
+        assert r.status_code == 200 and r.get_json()["hours"] == "2.00"
+    return {"shift": shift}
 
 
 def _run(targets):
@@ -55,7 +57,7 @@ def test_check_out_event_arrives_on_a_bureau_queue(amqp_url, tmp_path):
     amqp.declare_exchanges(channel, settings)
     queue = channel.queue_declare("bureau.volunteering.test", durable=True).method.queue
     channel.queue_bind(queue, settings.exchange, routing_key=SHIFT_COMPLETED)
-    done = _completed_shift(relief, person_id="P900001")  # not the e2e test's volunteer: the vhost is shared
+    done = _completed_shift(relief, "P900001")  # not the e2e test's volunteer: the vhost is shared
     stop, threads = _run([Relay(settings, engine_for(url))])
     try:
         def fetch():
@@ -100,22 +102,23 @@ def test_check_out_credits_points_end_to_end(db_url, amqp_url, tmp_path):
             "code": "environment_cleanup", "category": "volunteer_service", "unit": "hour", "points": 10,
             "activities": ["environment_cleanup"]})
         assert rule.status_code == 201, rule.get_json()
-        _completed_shift(relief)
+        _completed_shift(relief, "P009718", "P009719")  # two volunteers on one shift: each is credited
         stop, threads = _run([Relay(make_settings("relief", db_url, amqp_url), engine_for(db_url)),
                               Consumer(make_settings("points", points_url, amqp_url), engine_for(points_url),
                                        "points.credits", handlers)])
 
-        def account():
-            r = points.get(f"{API}/accounts/P009718", headers=auth("clerk-1", "clerk"))
+        def account(person_id):
+            r = points.get(f"{API}/accounts/{person_id}", headers=auth("clerk-1", "clerk"))
             return r.get_json() if r.status_code == 200 and r.get_json()["balance"] else None
         try:
-            got = wait_until(account, 30, message="the volunteer's points")
+            got = [wait_until(lambda p=p: account(p), 30, message=f"{p}'s points") for p in ("P009718", "P009719")]
         finally:
             stop.set()
             for t in threads:
                 t.join(30)
-        assert got["balance"] == 20
-        assert [(e["rule"], e["points"]) for e in got["entries"]] == [("environment_cleanup", 20)]
+        for holder in got:
+            assert holder["balance"] == 20
+            assert [(e["rule"], e["points"]) for e in holder["entries"]] == [("environment_cleanup", 20)]
     finally:
         if not sqlite:
             from shared.db import dispose_all
