@@ -15,7 +15,7 @@ TTL          ?= 3600
 comma        := ,
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test migrate token openapi lock clean distclean
+.PHONY: help venv run test migrate token openapi replay report lock clean distclean
 
 help: ## list the targets
 	@echo "usage: make <target> [VAR=value ...]"
@@ -36,6 +36,16 @@ run: venv ## run everything locally: migrations, 4 web servers and 4 workers (Ct
 test: venv ## run the tests (PYTEST_ARGS="-k relay -x" passes arguments to pytest)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+CHAOS_EVENTS ?= 10000
+RACE_ROUNDS  ?= 10
+
+chaos: venv ## chaos run: CHAOS_EVENTS (10000) events while broker, workers and database fail; then the races, RACE_ROUNDS rounds
+	$(PY) bench/chaos.py --events $(CHAOS_EVENTS)
+	RACE_ROUNDS=$(RACE_ROUNDS) $(PY) -m pytest -q tests/test_races.py
+
+bench: venv ## benchmarks: pipeline, HTTP endpoints beside bare Flask, ledger reads at 1k/1M entries, memory (a table)
+	$(PY) bench/run.py
+
 migrate: venv ## apply every service's migrations to its database (SQLite files under var/ unless set)
 	$(PY) deploy/supervise.py --migrate-only
 
@@ -44,6 +54,13 @@ token: venv ## print a local JWT: make token ROLE=resident[,grid_worker] SUB=P00
 
 openapi: venv ## write each service's OpenAPI document
 	$(PY) -m shared.openapi write
+
+replay: venv ## load a scenario into the running system through its HTTP APIs: make replay DATA=<dir>
+	@test -n "$(DATA)" || { echo "usage: make replay DATA=<scenario dir>, e.g. DATA=../shared/data/seed-scenario" >&2; exit 2; }
+	$(PY) -m tools.replay $(DATA)
+
+report: venv ## print the published figures (JSON, then a table) from the services' report endpoints
+	@$(PY) -m tools.replay.report
 
 lock: ## regenerate deploy/requirements.lock (hash-pinned, for the image) from requirements.txt
 	rm -rf build/lock-venv
