@@ -19,6 +19,10 @@ from flask import current_app, g, request
 from .errors import Forbidden, Unauthorized
 
 
+#: The widest caller id our tables record (``created_by``, ``actor``…: String(64)).
+MAX_SUBJECT_LENGTH = 64
+
+
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller: ``sub`` (person_id or staff id) and ``roles``."""
@@ -67,9 +71,14 @@ def decode(token: str, settings) -> dict:
     else:
         raise Unauthorized("The token is not valid.", code="invalid-token") from last
     roles = claims.get("roles")
-    if (not isinstance(claims.get("sub"), str) or not claims["sub"] or not isinstance(roles, list) or not roles
-            or not all(isinstance(r, str) for r in roles)):
+    sub = claims.get("sub")
+    if (not isinstance(sub, str) or not sub.strip() or not isinstance(roles, list) or not roles
+            or not all(isinstance(r, str) and r for r in roles)):
         raise Unauthorized("The token must carry a subject and at least one role.", code="invalid-token")
+    if len(sub) > MAX_SUBJECT_LENGTH or "\x00" in sub or len(roles) > 20:
+        # every service records the caller's id in columns of this width (created_by, actor, ...)
+        raise Unauthorized(f"The token's subject must be at most {MAX_SUBJECT_LENGTH} characters.",
+                           code="invalid-token")
     return claims
 
 

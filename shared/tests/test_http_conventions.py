@@ -195,7 +195,9 @@ def test_database_unreachable_is_503_and_readyz_says_so(tmp_path):
     lambda: issue("", ["clerk"], secret=Settings.jwt_secret),
     lambda: "not.a.jwt",
     lambda: issue("u", ["clerk"], secret=Settings.jwt_secret, algorithm="HS512"),
-], ids=["wrong-key", "expired", "no-roles", "no-sub", "garbage", "wrong-alg"])
+    lambda: issue("u" * 65, ["clerk"], secret=Settings.jwt_secret),
+    lambda: issue("u", [""], secret=Settings.jwt_secret),
+], ids=["wrong-key", "expired", "no-roles", "no-sub", "garbage", "wrong-alg", "sub-too-long", "blank-role"])
 def test_bad_tokens_are_401(client, make_token):
     r = client.post("/api/v1/probes", json={"name": "a"}, headers={"Authorization": "Bearer " + make_token()})
     assert_problem(r, 401)
