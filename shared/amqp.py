@@ -52,6 +52,10 @@ def declare_exchanges(channel, settings) -> None:
     channel.queue_bind(settings.archive_stream, settings.exchange, routing_key="#")
 
 
+#: Explicit and, in practice, unlimited: a dead letter is never dropped for being looked at too often.
+DEAD_LETTER_DELIVERY_LIMIT = 1_000_000
+
+
 def queue_arguments(settings, queue: str) -> dict:
     """Arguments of a consumer queue: explicit dead-lettering, never a broker version's defaults."""
     args = {"x-dead-letter-exchange": settings.dead_letter_exchange, "x-dead-letter-routing-key": queue}
@@ -77,7 +81,10 @@ def declare_consumer_queue(channel, settings, queue: str, bindings: list[str]) -
     channel.queue_declare(queue, durable=True, arguments=queue_arguments(settings, queue))
     for pattern in bindings:
         channel.queue_bind(queue, settings.exchange, routing_key=pattern)
-    dead_args = {"x-queue-type": "quorum"} if settings.queue_type == "quorum" else {"x-queue-type": "classic"}
+    # a dead-letter queue is where messages rest until an operator looks (shared.ops): listing returns them,
+    # so a quorum queue's delivery limit must not drop them (RabbitMQ 4 defaults it to 20); set it explicitly
+    dead_args = ({"x-queue-type": "quorum", "x-delivery-limit": DEAD_LETTER_DELIVERY_LIMIT}
+                 if settings.queue_type == "quorum" else {"x-queue-type": "classic"})
     channel.queue_declare(dead_queue(queue), durable=True, arguments=dead_args)
     channel.queue_bind(dead_queue(queue), settings.dead_letter_exchange, routing_key=queue)
     for delay in settings.retry_delays_ms:
