@@ -85,12 +85,38 @@ def credits(engine, like: str) -> int:
                                  "WHERE a.person_id LIKE :p AND t.kind = 'credit'"), {"p": like}).scalar()
 
 
+def peak_memory(pid: int) -> int | None:
+    """VmHWM (peak resident set, kB) of a live process, from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=3000)
     parser.add_argument("--steady-seconds", type=int, default=20)
     parser.add_argument("--rate", type=int, default=100)
     args = parser.parse_args()
+    results, memory = run(args.events, args.steady_seconds, args.rate)
+    width = max(len(k) for k in results)
+    print(f"\nweizhili pipeline benchmark — {os.cpu_count()} cores, PostgreSQL, RabbitMQ")
+    for k, v in results.items():
+        print(f"  {k:<{width}}  {v:10.1f}")
+    for name, kb in memory.items():
+        print(f"  peak memory {name}: {kb / 1024:.0f} MiB")
+    return 0
+
+
+def run(events: int = 3000, steady_seconds: int = 20, rate: int = 100) -> tuple[dict, dict]:
+    """The pipeline figures ``{name: value}`` and the workers' peak memory ``{process: kB}``."""
+    from types import SimpleNamespace
+    args = SimpleNamespace(events=events, steady_seconds=steady_seconds, rate=rate)
+    memory: dict[str, int] = {}
     outbox.configure("disputes", "http://localhost:8001")
     vhost = f"weizhili-bench-{RUN_ID}"
     rabbitmqctl("add_vhost", vhost)
@@ -143,16 +169,14 @@ def main() -> int:
         results[f"steady {args.rate}/s: p99 latency (ms)"] = lat[int(len(lat) * 0.99) - 1]
     finally:
         for w in workers:
+            if w.proc is not None:
+                memory[w.name] = peak_memory(w.proc.pid)
             w.stop()
         dispose_all()
         for url in urls.values():
             drop_pg_database(url.rsplit("/", 1)[1])
         rabbitmqctl("delete_vhost", vhost)
-    width = max(len(k) for k in results)
-    print(f"\nweizhili pipeline benchmark — {os.cpu_count()} cores, PostgreSQL, RabbitMQ {vhost}")
-    for k, v in results.items():
-        print(f"  {k:<{width}}  {v:10.1f}")
-    return 0
+    return results, memory
 
 
 if __name__ == "__main__":
