@@ -67,21 +67,27 @@ def load(api: Api, scenario: Scenario, show: bool = True) -> None:
     if not cases and not sessions:
         return
     state: dict[str, CaseState] = {}
+    stored = {c["ref"]: c for c in api.items("/cases") if c.get("ref")}
+    held = {s["ref"] for s in api.items("/sessions") if s.get("ref")}
 
     def register(rec: Record) -> None:
         where = Where(rec.file, rec.line, rec["ref"])
-        answer = api.post("/cases", case_body(rec), where, "register the case",
-                          ok=(201,), tolerate=("duplicate-ref",))
-        if answer.status == 201:
-            state[rec["ref"]] = CaseState(answer["id"], answer.get("resolution_count", 0))
-            return
-        # registered by an earlier run (its Idempotency-Key expired): continue from what is stored
-        found = api.get("/cases", {"ref": rec["ref"]}, where).body["items"]
-        if not found:
-            raise Refused(f"disputes says {where} exists but lists no case with that ref")
-        case = found[0]
-        evaluations = api.get(f"/cases/{case['id']}/evaluations", where=where).body["items"]
-        state[rec["ref"]] = CaseState(case["id"], case["resolution_count"], len(evaluations))
+        case = stored.get(rec["ref"])
+        if case is None:
+            answer = api.post("/cases", case_body(rec), where, "register the case", ok=(201,),
+                              tolerate=("duplicate-ref",))
+            if answer.status == 201:
+                state[rec["ref"]] = CaseState(answer["id"], answer.get("resolution_count", 0))
+                return
+            found = api.get("/cases", {"ref": rec["ref"]}, where).body["items"]
+            if not found:
+                raise Refused(f"disputes says {where} exists but lists no case with that ref")
+            case = found[0]
+        # registered by an earlier run: continue from what is stored
+        evaluations = 0
+        if any(r.get("evaluation") for r in rec.get("resolutions", [])):
+            evaluations = len(api.get(f"/cases/{case['id']}/evaluations", where=where).body["items"])
+        state[rec["ref"]] = CaseState(case["id"], case["resolution_count"], evaluations)
 
     steps = timeline(cases, sessions)
     progress = Progress("disputes cases", len(cases), show)
@@ -91,6 +97,9 @@ def load(api: Api, scenario: Scenario, show: bool = True) -> None:
     progress = Progress("disputes sessions/steps", len(steps), show)
     for _, kind, rec, n in steps:
         if kind == "session":
+            if rec["ref"] in held:
+                progress.update()
+                continue
             where = Where(rec.file, rec.line, rec["ref"])
             body = {"ref": rec["ref"], "held_on": rec["held_on"], "estate": rec["estate"],
                     "attendees": rec["attendees"], "case_refs": list(rec.get("case_refs", []))}

@@ -44,7 +44,8 @@ def load(api: Api, scenario: Scenario, show: bool = True) -> None:
     days, meals, naps, tools = (scenario.jsonl(n) for n in (MEAL_DAYS, MEALS, NAPS, TOOLS))
     if not (days or meals or naps or tools):
         return
-    cards = sorted({r["worker"] for r in meals} | {r["worker"] for r in naps})
+    registered = {w["card_no"] for w in api.items("/workers")}
+    cards = sorted(({r["worker"] for r in meals} | {r["worker"] for r in naps}) - registered)
     progress = Progress("jobmarket workers", len(cards), show)
     run_parallel(lambda card: api.post("/workers", {"card_no": card}, Where("worker card", None, card),
                                        "register the worker", ok=(201,),
@@ -78,6 +79,8 @@ def load(api: Api, scenario: Scenario, show: bool = True) -> None:
                  weight=lambda _: 0)
     progress.close()
 
+    listed = {t["ref"] for t in api.items("/tools")}
+    tools = [t for t in tools if t["ref"] not in listed]
     progress = Progress("jobmarket tools", len(tools), show)
     run_parallel(lambda rec: api.post("/tools", {k: rec[k] for k in TOOL_FIELDS if rec.get(k) is not None},
                                       Where(rec.file, rec.line, rec["ref"]), "register the tool",

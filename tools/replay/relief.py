@@ -48,21 +48,29 @@ def application_body(rec: Record) -> dict:
 
 
 class Applications:
+    """Each application's workflow from where the service has it: what an earlier run recorded is skipped."""
+
     def __init__(self, api: Api, campaign_id: str):
         self.api, self.campaign_id = api, campaign_id
+        self.stored = {a["ref"]: a for a in api.items(f"/campaigns/{campaign_id}/applications") if a.get("ref")}
+        self.paid = {d["application_id"] for d in api.items(f"/campaigns/{campaign_id}/disbursements",
+                                                             {"status": "paid"})}
 
     def replay(self, rec: Record) -> None:
         api, ref = self.api, rec["ref"]
         where = Where(rec.file, rec.line, ref)
-        answer = api.post(f"/campaigns/{self.campaign_id}/applications", application_body(rec), where,
-                          "submit the application", ok=(201,),
-                          tolerate=("duplicate-ref",))
-        app = answer.body
-        if answer.status != 201:  # submitted by an earlier run: carry on from where it stands
-            found = api.get(f"/campaigns/{self.campaign_id}/applications", {"ref": ref}, where).body["items"]
-            if not found:
-                raise Refused(f"relief says {where} exists but lists no application with that ref")
-            app = found[0]
+        app = self.stored.get(ref)
+        if app is not None and (app["status"] == "rejected" or app["id"] in self.paid):
+            return  # recorded to its end by an earlier run
+        if app is None:
+            answer = api.post(f"/campaigns/{self.campaign_id}/applications", application_body(rec), where,
+                              "submit the application", ok=(201,), tolerate=("duplicate-ref",))
+            app = answer.body
+            if answer.status != 201:  # submitted meanwhile by another run: carry on from where it stands
+                found = api.get(f"/campaigns/{self.campaign_id}/applications", {"ref": ref}, where).body["items"]
+                if not found:
+                    raise Refused(f"relief says {where} exists but lists no application with that ref")
+                app = found[0]
         base, stage = f"/applications/{app['id']}", STAGE.get(app["status"], 0)
 
         survey = rec["household_survey"]
@@ -139,7 +147,8 @@ def load(api: Api, scenario: Scenario, show: bool = True) -> str | None:
     campaign_id = campaign(api, scenario)
     if campaign_id is None:
         return None
-    donations = scenario.jsonl(DONATIONS)
+    recorded = {d["receipt_no"] for d in api.items(f"/campaigns/{campaign_id}/donations")}
+    donations = [d for d in scenario.jsonl(DONATIONS) if d["receipt_no"] not in recorded]
     progress = Progress("relief donations", len(donations), show)
 
     def donate(rec: Record) -> None:
@@ -181,7 +190,9 @@ def volunteer_shift(api: Api, person_id: str, step: dict, where: Where) -> None:
     signup = next((s for s in api.items("/shift-signups", {"shift_id": shift["id"], "person_id": person_id})
                    if s["status"] != "cancelled"), None)
     if signup is None:
-        signup = api.post(f"/volunteer-shifts/{shift['id']}/signups", {"person_id": person_id}, where,
+        # the story records when the volunteer came, not when they signed up: at the latest, as the shift began
+        signup = api.post(f"/volunteer-shifts/{shift['id']}/signups",
+                          {"person_id": person_id, "signed_up_at": step.get("signed_up_at") or starts}, where,
                           "sign-up", key=idem_key("signup", shift["id"], person_id), ok=(201,)).body
     if not signup.get("checked_in_at"):
         signup = api.post(f"/shift-signups/{signup['id']}/check-in", {"at": step["check_in"]}, where, "check-in",
