@@ -15,7 +15,7 @@ TTL          ?= 3600
 comma        := ,
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test migrate token openapi replay report lock clean distclean
+.PHONY: help venv run test migrate token openapi replay report replay-test lock clean distclean
 
 help: ## list the targets
 	@echo "usage: make <target> [VAR=value ...]"
@@ -61,6 +61,9 @@ replay: venv ## load a scenario into the running system through its HTTP APIs: m
 
 report: venv ## print the published figures (JSON, then a table) from the services' report endpoints
 	@$(PY) -m tools.replay.report
+
+replay-test: venv ## the whole seed scenario through make run's processes, twice, against its expected.json (slow)
+	WEIZHILI_FULL_SEED=1 $(PY) -m pytest -s -p no:cacheprovider --timeout 0 tests/test_seed_replay.py $(PYTEST_ARGS)
 
 lock: ## regenerate deploy/requirements.lock (hash-pinned, for the image) from requirements.txt
 	rm -rf build/lock-venv
