@@ -62,34 +62,41 @@ def collect(apis: dict[str, Api] | None = None) -> dict:
     }
 
 
+def _value(value) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, str):
+        from decimal import Decimal, InvalidOperation
+        try:
+            return f"{Decimal(value):,.2f}"
+        except InvalidOperation:
+            return value
+    return str(value)
+
+
 def _rows(prefix: str, value) -> list[tuple[str, str]]:
+    """``(figure, value)`` lines: a mapping's entries one per line, a list's length then one item per line."""
     if isinstance(value, dict):
         rows = []
         for k, v in value.items():
-            rows.extend(_rows(f"{prefix}.{k}", v))
+            rows.extend(_rows(f"{prefix}.{k}" if prefix else k, v))
         return rows
     if isinstance(value, list):
-        return [(prefix, f"{len(value)}: " + "、".join(map(str, value)))]
-    if isinstance(value, int):
-        return [(prefix, f"{value:,}")]
-    if isinstance(value, str):
-        try:
-            from decimal import Decimal
-            return [(prefix, f"{Decimal(value):,.2f}")]
-        except ArithmeticError:
-            return [(prefix, value)]
-    return [(prefix, str(value))]
+        return [(prefix, f"{len(value):,}")] + [("", f"  {item}") for item in value]
+    return [(prefix, _value(value))]
 
 
 def table(document: dict) -> str:
+    """The figures as a table: section, figure, value (numbers right-aligned, yuan with two decimals)."""
+    sections = {section: _rows("", figures) for section, figures in document.items()}
+    width = max((len(name) for rows in sections.values() for name, _ in rows), default=0)
     lines = []
-    for section, figures in document.items():
-        rows = _rows("", figures)
-        width = max(len(name) for name, _ in rows) if rows else 0
-        lines.append(f"{section}")
+    for section, rows in sections.items():
+        lines.append(section)
         for name, value in rows:
-            lines.append(f"  {name.lstrip('.'):<{width}}  {value:>16}" if len(value) <= 16 else
-                         f"  {name.lstrip('.'):<{width}}  {value}")
+            lines.append(f"  {name:<{width}}  {value:>14}" if name else f"  {'':<{width}}  {value.strip()}")
     return "\n".join(lines)
 
 
