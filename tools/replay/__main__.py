@@ -62,7 +62,11 @@ def replay(path, apis: dict[str, Api] | None = None, show: bool = True, parts=PA
                                                          ("jobmarket", jobmarket)) if name in parts]
     with ThreadPoolExecutor(max_workers=len(loaders) or 1, thread_name_prefix="part") as pool:
         futures = [pool.submit(load, apis[name], scenario, show) for name, load in loaders]
-        wait(futures, return_when=FIRST_EXCEPTION)
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # Ctrl-C: every thread stops at its next request
+            ABORT.set()
+            raise
         failed = [f.exception() for f in futures if f.done() and f.exception() is not None]
         if failed:
             ABORT.set()

@@ -28,7 +28,7 @@ ROLES = {
 }
 LOADER_SUB = os.environ.get("REPLAY_SUB", "seed-loader")
 #: requests in flight per service: SQLite serialises a service's writes, so more threads only wait for its lock
-POOL = int(os.environ.get("REPLAY_THREADS", "4"))
+POOL = int(os.environ.get("REPLAY_THREADS", "8"))
 
 
 class Refused(Exception):
@@ -242,9 +242,14 @@ def run_parallel(fn: Callable[[Any], Any], items: list, progress: Progress, thre
 
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="replay") as pool:
         futures = [pool.submit(task, item) for item in items]
-        done, _ = wait(futures, return_when=FIRST_EXCEPTION)
-        for f in futures:
-            f.cancel()
+        try:
+            wait(futures, return_when=FIRST_EXCEPTION)
+        except BaseException:  # Ctrl-C: no new request from any thread, nothing queued starts
+            ABORT.set()
+            raise
+        finally:
+            for f in futures:
+                f.cancel()
         for f in futures:
             if f.done() and not f.cancelled() and f.exception() is not None:
                 raise f.exception()

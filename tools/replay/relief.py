@@ -64,12 +64,14 @@ class Applications:
             return  # recorded to its end by an earlier run
         if app is None:
             answer = api.post(f"/campaigns/{self.campaign_id}/applications", application_body(rec), where,
-                              "submit the application", ok=(201,), tolerate=("duplicate-ref",))
+                              "submit the application", ok=(201,),
+                              tolerate=("duplicate-ref", "duplicate-application"))
             app = answer.body
             if answer.status != 201:  # submitted meanwhile by another run: carry on from where it stands
                 found = api.get(f"/campaigns/{self.campaign_id}/applications", {"ref": ref}, where).body["items"]
-                if not found:
-                    raise Refused(f"relief says {where} exists but lists no application with that ref")
+                if not found:  # another live application of the same person
+                    raise Refused(f"relief refused {where} (submit the application): {answer.status} "
+                                  f"{answer.code}: {answer.get('detail')}")
                 app = found[0]
         base, stage = f"/applications/{app['id']}", STAGE.get(app["status"], 0)
 
