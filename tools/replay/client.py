@@ -27,7 +27,8 @@ ROLES = {
     "jobmarket": ["market_staff"],
 }
 LOADER_SUB = os.environ.get("REPLAY_SUB", "seed-loader")
-#: requests in flight per service: SQLite serialises a service's writes, so more threads only wait for its lock
+#: requests in flight per service: as many as `make run`'s gunicorn serves at once (2 workers x 4 threads);
+#: SQLite serialises the writes, but reading, validating and answering overlap
 POOL = int(os.environ.get("REPLAY_THREADS", "8"))
 
 
