@@ -18,11 +18,13 @@ from flask.json.provider import DefaultJSONProvider
 from flask_smorest.utils import prepare_response
 from sqlalchemy import text
 from werkzeug.exceptions import UnsupportedMediaType
+from werkzeug.routing import IntegerConverter
 
 from . import config as config_mod
 from . import errors, events, observability, outbox
 from .db import engine_for
 from .http import ProblemSchema, close_request_session
+from .schemas import INT32_MAX
 from .errors import PROBLEM_MEDIA_TYPE
 
 try:
@@ -71,6 +73,15 @@ class Api(flask_smorest.Api):
         self.spec.components.response("DEFAULT_ERROR", response, lazy=True)
 
 
+class PathInteger(IntegerConverter):
+    """``<int:...>`` in a URL: at most the database's integer (int32). A larger number names no record: 404,
+    not the error PostgreSQL raises for a value out of the column's range (a 500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", INT32_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
 def _broker_reachable(url: str, timeout: float = 0.5) -> bool:
     parsed = urlparse(url)
     try:
@@ -88,6 +99,7 @@ def create_app(service: str, *, blueprints: list, title: str, description: str, 
     outbox.configure(service, settings.schema_base_url)
 
     app = Flask(f"weizhili.{service}")
+    app.url_map.converters["int"] = PathInteger
     app.json = StrictJSONProvider(app)
     app.config.update(
         WEIZHILI_SETTINGS=settings,

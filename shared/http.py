@@ -8,6 +8,7 @@ Order of work in a write request (STYLE.md): schema → domain → unit of work 
 from __future__ import annotations
 
 import hashlib
+import http
 import json
 from datetime import timedelta
 from functools import wraps
@@ -185,6 +186,7 @@ def command(view):
                 _release_key(row_id)
             raise
 
+    wrapper._weizhili_command = True  # Blueprint documents the 409 (and 422) every command may answer
     return wrapper
 
 
@@ -209,6 +211,36 @@ class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with role checks that also document themselves in OpenAPI."""
 
     ARGUMENTS_PARSER = StrictParser()
+
+    # -- error answers every endpoint of a kind gives, documented by the mechanism that gives them ---------
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **kwargs):
+        self._rule_in_progress = rule
+        try:
+            return super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **kwargs)
+        finally:
+            self._rule_in_progress = None
+
+    def _store_endpoint_docs(self, endpoint, obj, parameters, tags, **options):
+        """flask-smorest's, plus the problems a kind of endpoint answers whatever its view says: 404 on a path
+        that names a record (it may not exist), 409 (and 422 for the ``Idempotency-Key``) on a :func:`command`
+        (a unique conflict at commit, a twin request in flight)."""
+        super()._store_endpoint_docs(endpoint, obj, parameters, tags, **options)
+        names_record = "<" in (getattr(self, "_rule_in_progress", None) or "")
+        for method, doc in self._docs[endpoint].items():
+            if method == "parameters":
+                continue
+            func = getattr(obj, method, None) if isinstance(obj, type) else obj
+            statuses = [404] if names_record else []
+            if getattr(func, "_weizhili_command", False):
+                statuses.append(409)
+                if "arguments" not in doc:
+                    statuses.append(422)
+            responses = doc.setdefault("response", {}).setdefault("responses", {})
+            for status in statuses:
+                if status not in responses and str(status) not in responses:
+                    responses[status] = [{"schema": self._make_doc_response_schema(ProblemSchema),
+                                          "description": http.HTTPStatus(status).phrase,
+                                          "content_type": PROBLEM_MEDIA_TYPE}]
 
     def roles(self, *roles: str):
         """Require a bearer token with one of ``roles`` (no roles: any authenticated caller).

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from marshmallow import RAISE, Schema as _Schema, ValidationError, fields, validate, validates_schema
@@ -94,14 +95,28 @@ class String(fields.String):
         "too_long": "Longer than {max} characters.",
     }
 
-    def __init__(self, *, max_length: int = 200, strip: bool = True, allow_blank: bool | None = None, **kwargs):
+    DEFAULT_MAX_LENGTH = 200
+
+    def __init__(self, *, max_length: int | None = None, strip: bool = True, allow_blank: bool | None = None,
+                 **kwargs):
         super().__init__(**kwargs)
-        self.max_length = max_length
+        self._implicit_length = max_length is None and "maxLength" not in self.metadata
+        self.max_length = self.DEFAULT_MAX_LENGTH if max_length is None else max_length
         self.strip = strip
         self.allow_blank = (not self.required) if allow_blank is None else allow_blank
-        self.metadata.setdefault("maxLength", max_length)
+        self.metadata.setdefault("maxLength", self.max_length)
         if not self.allow_blank:
             self.metadata.setdefault("minLength", 1)
+
+    def _bind_to_schema(self, field_name, parent):
+        super()._bind_to_schema(field_name, parent)
+        # An answer-only field (dump_only, itself or through a List/Nested around it) is never loaded, so the
+        # default input bound is not a property of what it carries (a stored text may be longer): documenting
+        # it would make the OpenAPI document promise what the answers break. An explicit max_length stays.
+        if self._implicit_length and _answer_only(self):
+            self.metadata.pop("maxLength", None)
+            if self.metadata.get("minLength") == 1:
+                self.metadata.pop("minLength")
 
     def _deserialize(self, value, attr, data, **kwargs):
         value = super()._deserialize(value, attr, data, **kwargs)
@@ -114,6 +129,19 @@ class String(fields.String):
         if len(value) > self.max_length:
             raise self.make_error("too_long", max=self.max_length)
         return value
+
+
+def _answer_only(field) -> bool:
+    """Whether ``field`` only ever dumps: it, or a field or schema around it, is ``dump_only``."""
+    node = field
+    while isinstance(node, fields.Field):
+        if node.dump_only:
+            return True
+        parent = node.parent
+        if isinstance(parent, _Schema) and node.name in getattr(parent, "dump_only", ()):
+            return True
+        node = parent
+    return False
 
 
 class Enum(String):
@@ -181,10 +209,20 @@ class Hours(Decimal2):
         super().__init__(**kwargs)
 
 
-class AwareDateTime(fields.AwareDateTime):
-    """ISO 8601 with an offset. Naive values are refused; answers carry +08:00 (Asia/Shanghai)."""
+#: The calendar the services compute with: a time or day outside it is refused (422). Before 1901 the
+#: Asia/Shanghai zone has a local-mean-time offset (+08:05:43) that RFC 3339 cannot write; near year 9999 a day's
+#: arithmetic (deadlines, +08:00) overflows. Births and old records still fit.
+EARLIEST_DAY, LATEST_DAY = date(1901, 1, 1), date(2999, 12, 31)
 
-    default_error_messages = {"invalid_awareness": "Must include a UTC offset, e.g. 2024-06-14T21:30:18+08:00."}
+
+class AwareDateTime(fields.AwareDateTime):
+    """ISO 8601 with an offset. Naive values are refused; answers carry +08:00 (Asia/Shanghai).
+
+    Years 1901-2999 only (``EARLIEST_DAY``..``LATEST_DAY``).
+    """
+
+    default_error_messages = {"invalid_awareness": "Must include a UTC offset, e.g. 2024-06-14T21:30:18+08:00.",
+                              "out_of_range": "Must be between 1901-01-01 and 2999-12-31."}
 
     def __init__(self, **kwargs):
         super().__init__(format="iso", **kwargs)
@@ -200,14 +238,55 @@ class AwareDateTime(fields.AwareDateTime):
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("invalid", input=value, obj_type="datetime")
-        return super()._deserialize(value, attr, data, **kwargs)
+        result = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            day = result.astimezone(SHANGHAI).date()
+        except (OverflowError, ValueError) as exc:
+            raise self.make_error("out_of_range") from exc
+        if not (EARLIEST_DAY <= day <= LATEST_DAY):
+            raise self.make_error("out_of_range")
+        return result
 
 
 class Date(fields.Date):
+    """An ISO 8601 day (``2024-06-14``), years 1901-2999 (as :class:`AwareDateTime`)."""
+
+    default_error_messages = {"out_of_range": "Must be between 1901-01-01 and 2999-12-31."}
+
     def _deserialize(self, value, attr, data, **kwargs):
         if not isinstance(value, str):
             raise self.make_error("invalid", input=value, obj_type="date")
-        return super()._deserialize(value, attr, data, **kwargs)
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not (EARLIEST_DAY <= result <= LATEST_DAY):
+            raise self.make_error("out_of_range")
+        return result
+
+
+_MONTH_RE = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def valid_month(value: str) -> bool:
+    """Whether ``value`` is a month ``YYYY-MM`` of the calendar the services compute with (1901-01..2999-12)."""
+    match = _MONTH_RE.match(value) if isinstance(value, str) else None
+    return bool(match) and EARLIEST_DAY.year <= int(match[1]) <= LATEST_DAY.year
+
+
+class Month(String):
+    """A calendar month ``YYYY-MM`` (Asia/Shanghai), years 1901-2999 like :class:`Date` (``0000-01`` would
+    name a year that Python's dates cannot hold)."""
+
+    default_error_messages = {"month": "Must be a month YYYY-MM between 1901-01 and 2999-12."}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 7)
+        super().__init__(**kwargs)
+        self.metadata.setdefault("pattern", _MONTH_RE.pattern)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not valid_month(value):
+            raise self.make_error("month")
+        return value
 
 
 class Nested(fields.Nested):
@@ -228,6 +307,6 @@ def reject_non_finite(value):
 
 
 __all__ = [
-    "Schema", "Integer", "QueryInteger", "QueryBoolean", "Boolean", "String", "Enum", "Money", "Hours", "Decimal2", "AwareDateTime", "Date",
+    "Schema", "Integer", "QueryInteger", "Month", "valid_month", "QueryBoolean", "Boolean", "String", "Enum", "Money", "Hours", "Decimal2", "AwareDateTime", "Date",
     "Nested", "List", "ValidationError", "validates_schema", "fields", "validate", "math",
 ]

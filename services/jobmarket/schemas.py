@@ -202,11 +202,11 @@ class TariffCreateSchema(s.Schema):
 
 
 class TariffSchema(s.Schema):
-    effective_from = s.Date(dump_only=True)
+    effective_from = s.Date(dump_only=True, allow_none=True, metadata={"description": "null for the default"})
     price = s.Money(dump_only=True)
     cost = s.Money(dump_only=True)
     subsidy = s.Money(dump_only=True, minimum=None)
-    created_at = s.AwareDateTime(dump_only=True)
+    created_at = s.AwareDateTime(dump_only=True, allow_none=True, metadata={"description": "null for the default"})
 
 
 class TariffListSchema(s.Schema):

@@ -13,7 +13,6 @@ from .models import ACCOUNT_KINDS, CATEGORIES
 CODE = s.validate.Regexp(r"^[a-z][a-z0-9_]{1,59}$", error="lower-case letters, digits and _ (2-60), e.g. hazard_photo_report")
 SKU = s.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$", error="letters, digits, '.', '_', '-' (1-60), e.g. TISSUE-1")
 REF = s.validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$", error="letters, digits, '.', '_', '-' (1-40), e.g. M-01")
-MONTH = s.validate.Regexp(r"^\d{4}-(0[1-9]|1[0-2])$", error="YYYY-MM")
 POINTS = dict(minimum=1, maximum=1_000_000)
 PERSON = dict(max_length=64)
 
@@ -265,7 +264,7 @@ SettlementPage = page_schema(SettlementSchema, "SettlementPage")
 
 
 class SettlementArgs(PageArgs):
-    month = s.String(required=True, max_length=7, validate=MONTH)
+    month = s.Month(required=True)
 
 
 # -- catalogue --------------------------------------------------------------------------------------------

@@ -4,8 +4,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from sqlalchemy import select
 
-import re
-
+from shared import schemas as s
 from shared.auth import current_principal
 from shared.errors import Unprocessable, field_error
 from shared.http import Blueprint, command, db
@@ -18,12 +17,11 @@ from ..schemas import (AccountArgs, AccountSchema, EntryArgs, EntryPage, Merchan
                        ServiceRecordCreateSchema, ServiceRecordPage, ServiceRecordSchema, SettlementSchema)
 from .common import HOLDERS, STAFF, account_view, entry, statement_page, visible_merchant
 
-MONTH_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-
 
 def check_month(month: str) -> str:
-    if not MONTH_RE.match(month):
-        raise Unprocessable("month must be YYYY-MM.", errors=field_error("month", "YYYY-MM", location="path"))
+    if not s.valid_month(month):
+        raise Unprocessable("month must be YYYY-MM (1901-2999).",
+                            errors=field_error("month", "YYYY-MM", location="path"))
     return month
 
 merchants = Blueprint("merchants", __name__, url_prefix="/merchants", description="The caring-merchant alliance")
