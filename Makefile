@@ -15,7 +15,7 @@ TTL          ?= 3600
 comma        := ,
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test migrate token openapi replay report replay-test lock clean distclean
+.PHONY: help venv run test fuzz migrate token openapi replay report replay-test lock clean distclean
 
 help: ## list the targets
 	@echo "usage: make <target> [VAR=value ...]"
@@ -38,6 +38,11 @@ test: venv ## run the tests (PYTEST_ARGS="-k relay -x" passes arguments to pytes
 
 CHAOS_EVENTS ?= 10000
 RACE_ROUNDS  ?= 10
+
+FUZZ_EXAMPLES ?= 200
+
+fuzz: venv ## long fuzz run: schemathesis on every service, SQLite and PostgreSQL, FUZZ_EXAMPLES (200) per operation, coverage phase on
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_COVERAGE=1 $(PY) -m pytest -q -p no:cacheprovider tests/test_fuzz.py $(PYTEST_ARGS)
 
 chaos: venv ## chaos run: CHAOS_EVENTS (10000) events while broker, workers and database fail; then the races, RACE_ROUNDS rounds
 	$(PY) bench/chaos.py --events $(CHAOS_EVENTS)
