@@ -5,7 +5,8 @@ handler for its type inside a savepoint of one database transaction per batch, r
 the inbox in the same transaction. Acks go out only after that commit. A second delivery of the same id finds
 it in the inbox and changes nothing.
 
-Failures: an unparseable message, one that fails its schema, or one of a type with no handler goes to
+Failures: while the database is away a batch stays in hand (unacked) and is tried again with growing pauses
+(requeueing would spend the quorum queue's delivery limit). An unparseable message, one that fails its schema, or one of a type with no handler goes to
 ``<queue>.dead`` at once, with the reason in its headers; a handler error goes to the retry tier for its
 attempt (a queue whose TTL dead-letters back here), and after the last tier to ``<queue>.dead``. A failing
 message never blocks the ones behind it.
@@ -239,12 +240,10 @@ class Consumer:
                         batch.append(inbox.get_nowait())
                     except queue_mod.Empty:
                         break
-                try:
-                    outcomes = self.handle_batch(batch)
-                except Exception as exc:  # noqa: BLE001 - the database is away: give the messages back
-                    log.warning("batch failed (%s); requeueing %d messages", type(exc).__name__, len(batch))
-                    outcomes = [Outcome(d, "requeue", str(exc)[:200]) for d in batch]
-                    stop.wait(1.0)
+                outcomes = self._handle_until_done(batch, connection, stop)
+                if outcomes is None:  # the connection dropped while the database was away: the broker redelivers
+                    done.set()
+                    return
                 settled = threading.Event()
 
                 def settle(outcomes=outcomes, settled=settled):
@@ -262,6 +261,26 @@ class Consumer:
         except Exception:  # noqa: BLE001
             log.exception("consumer worker thread failed")
             done.set()
+
+
+    def _handle_until_done(self, batch: list[Delivery], connection, stop: threading.Event) -> list[Outcome] | None:
+        """Handle ``batch``; while the database is away keep it in hand (unacked) and try again with growing
+        pauses. A requeue would count as a delivery attempt, and a quorum queue dead-letters a message after
+        ``x-delivery-limit`` of them: requeueing once a second sent valid events to ``.dead`` after a 20-second
+        outage. On stop the batch is requeued; ``None`` if the connection is gone (the broker redelivers)."""
+        failures = 0
+        while True:
+            try:
+                return self.handle_batch(batch)
+            except Exception as exc:  # noqa: BLE001 - the database is away
+                failures += 1
+                pause = min(15.0, 0.5 * 2 ** min(failures, 5))
+                log.warning("batch failed (%s); %d messages kept in hand, retrying in %.0fs",
+                            type(exc).__name__, len(batch), pause)
+                if stop.wait(pause):
+                    return [Outcome(d, "requeue", str(exc)[:200]) for d in batch]
+                if not connection.is_open:
+                    return None
 
 
 def event_time(event: dict) -> datetime | None:
