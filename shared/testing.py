@@ -262,15 +262,80 @@ def _supervise_module():
     return module
 
 
+def _port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def _random_free_port(avoid: tuple[int, ...] = ()) -> int:
+    """A free port chosen at random below the ephemeral range (so no client connection is handed it)."""
+    import random
+    for _ in range(200):
+        port = random.randrange(20000, 32000)
+        if port not in avoid and _port_is_free(port):
+            return port
+    raise RuntimeError("no free port found for a private broker")
+
+
+def broker_node_at(url: str, timeout: float = 3.0) -> str | None:
+    """The name of the RabbitMQ node answering at ``url`` (its ``cluster_name``, by default the node name), read
+    from the server properties of Connection.Start; None if nothing answers."""
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname, parts.port), timeout=timeout) as sock:
+            sock.settimeout(timeout)
+            sock.sendall(b"AMQP\x00\x00\x09\x01")
+            data = b""
+            while b"cluster_name" not in data or len(data) < data.find(b"cluster_name") + 80:
+                chunk = sock.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+    except OSError:
+        return None
+    at = data.find(b"cluster_nameS")
+    if at < 0:
+        return None
+    start = at + len(b"cluster_nameS") + 4
+    length = int.from_bytes(data[start - 4:start], "big")
+    return data[start:start + length].decode(errors="replace")
+
+
 def private_broker(base: Path):
-    """A private RabbitMQ node (``make run``'s own kind) that keeps its port across restarts."""
+    """A private RabbitMQ node (``make run``'s own kind) that keeps its port across restarts.
+
+    Its ports are chosen at random, and every (re)start checks that the port is still free and that the node
+    answering on it afterwards is this one: ports taken as "the first free one from 5673" let a second test run's
+    broker take this one's port while it was down for a restart, and the first run's processes then talked to the
+    other run's broker (found by the chaos run: credits of another run's events in this run's database).
+    """
     supervise = _supervise_module()
 
     class RestartableBroker(supervise.PrivateBroker):
         def environment(self):
             if not hasattr(self, "_env"):
-                self._env = super().environment()
+                env = super().environment()
+                self.port = _random_free_port()
+                env["RABBITMQ_NODE_PORT"] = str(self.port)
+                env["RABBITMQ_DIST_PORT"] = str(_random_free_port(avoid=(self.port,)))
+                self._env = env
             return self._env
+
+        def start(self, timeout: float = 120.0, stop=None) -> None:
+            self.environment()
+            if not _port_is_free(self.port):
+                raise RuntimeError(f"the private broker's port {self.port} was taken by another process "
+                                   f"(answering: {broker_node_at(self.url)!r})")
+            super().start(timeout=timeout, stop=stop)
+            node = broker_node_at(self.url)
+            if node != self.node_name:
+                self.stop()
+                raise RuntimeError(f"another RabbitMQ node ({node!r}) answers on the port of {self.node_name}")
 
         def restart(self, down_seconds: float = 1.0) -> None:
             self.stop()
