@@ -38,10 +38,20 @@ def _open(session: Session, where, **values) -> Account:
     return account
 
 
+#: The balance columns: changed by atomic SQL updates, so expired (reloaded on next read) after each transfer.
+SUMS = ["debits_posted", "credits_posted", "debits_pending", "credits_pending"]
+
+
 def system_account(session: Session, code: str) -> Account:
-    """The community's own account ``code`` (``issuing`` or ``supermarket``), created on first use."""
-    return _open(session, Account.code == code, kind=code, code=code,
-                 debits_must_not_exceed_credits=(code != ISSUING))
+    """The community's own account ``code`` (``issuing`` or ``supermarket``), created on first use.
+
+    Looked up once per session (a consumer batch credits many people from the same issuing account).
+    """
+    cache = session.info.setdefault("points_system_accounts", {})
+    if code not in cache:
+        cache[code] = _open(session, Account.code == code, kind=code, code=code,
+                            debits_must_not_exceed_credits=(code != ISSUING))
+    return cache[code]
 
 
 def resident_account(session: Session, person_id: str, *, create: bool = True) -> Account | None:
@@ -101,7 +111,7 @@ def transfer(session: Session, *, debit: Account, credit: Account, amount: int, 
     session.add(row)
     session.flush()
     for account in (debit, credit):
-        session.expire(account)
+        session.expire(account, SUMS)  # changed in SQL above; ids and owners stay loaded
     return row
 
 
@@ -134,7 +144,7 @@ def _finish_pending(session: Session, pending_id: str, *, post: bool, occurred_a
     for account_id in (pending.debit_account_id, pending.credit_account_id):
         cached = session.get(Account, account_id)
         if cached is not None:
-            session.expire(cached)
+            session.expire(cached, SUMS)
     return row
 
 
