@@ -19,7 +19,7 @@ from flask_smorest.utils import load_info_from_docstring
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
-from marshmallow import missing
+from marshmallow import INCLUDE, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 
 from . import schemas as s
@@ -40,7 +40,11 @@ class FieldErrorSchema(s.Schema):
 
 
 class ProblemSchema(s.Schema):
-    """RFC 9457 problem details, as every error answer carries them."""
+    """RFC 9457 problem details, as every error answer carries them, with the extension members RFC 9457 allows
+    (e.g. a 409's ``tool_status``, a 503's ``checks``): the document must not forbid additional properties."""
+
+    class Meta:
+        unknown = INCLUDE
 
     type = s.String(metadata={"description": "URI naming the kind of problem"})
     title = s.String()

@@ -16,6 +16,7 @@ runs the same tests with ``FUZZ_EXAMPLES=200``.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
 import zlib
@@ -294,3 +295,21 @@ def test_statuses_every_endpoint_of_a_kind_gives_are_documented():
                     assert "404" in responses, (service, method, rule.rule)
                 if getattr(handler, "_weizhili_command", False):
                     assert "409" in responses, (service, method, rule.rule)
+
+
+def test_problems_with_extension_members_match_the_documented_problem():
+    """Found: jobmarket's 409 for a tool in repair carries ``tool_status``, an RFC 9457 extension member, but the
+    documented Problem schema said ``additionalProperties: false`` (every schema of ours refuses unknown input
+    fields). The Problem schema now admits extension members, in every service's document."""
+    import jsonschema
+
+    from shared.errors import problem_response
+    for service, schema in SCHEMAS.items():
+        app = _app(service, "sqlite://")
+        with app.test_request_context("/api/v1/x"):
+            from flask import g
+            g.request_id = "0123456789abcdef"
+            body = json.loads(problem_response(409, detail="The tool is in repair.", code="conflict",
+                                               tool_status="in_repair", checks={"database": "ok"}).get_data())
+        document = {"$ref": "#/components/schemas/Problem", "components": schema.raw_schema["components"]}
+        jsonschema.Draft7Validator(document).validate(body)
