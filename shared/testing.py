@@ -332,8 +332,8 @@ def private_broker(base: Path):
                 raise RuntimeError(f"the private broker's port {self.port} was taken by another process "
                                    f"(answering: {broker_node_at(self.url)!r})")
             super().start(timeout=timeout, stop=stop)
-            node = broker_node_at(self.url)
-            if node != self.node_name:
+            node = broker_node_at(self.url)  # the cluster name carries the host's name, not "localhost"
+            if (node or "").split("@")[0] != self.node_name.split("@")[0]:
                 self.stop()
                 raise RuntimeError(f"another RabbitMQ node ({node!r}) answers on the port of {self.node_name}")
 
