@@ -324,6 +324,38 @@ class DecisionCreateSchema(s.Schema):
     granted_amount = PositiveMoney(metadata={"description": "approvals: at most requested (default requested)"})
 
 
+class ObjectionImportSchema(s.Schema):
+    raised_on = s.Date(required=True)
+    text = s.String(required=True, max_length=2000)
+    handled_on = s.Date(metadata={"description": "with outcome and finding, once handled"})
+    outcome = s.Enum(OBJECTION_OUTCOMES)
+    finding = s.String(max_length=2000)
+
+    @s.validates_schema
+    def _handled_together(self, data, **kwargs):
+        given = [k for k in ("handled_on", "outcome", "finding") if data.get(k) is not None]
+        if given and len(given) != 3:
+            missing = [k for k in ("handled_on", "outcome", "finding") if k not in given]
+            raise ValidationError({k: ["Required with the objection's handling."] for k in missing})
+
+
+class DisbursementImportSchema(s.Schema):
+    amount = PositiveMoney(required=True)
+    issued_on = s.Date()
+    paid_on = s.Date(metadata={"description": "the payment arrived (else it stays issued)"})
+
+
+class ApplicationImportSchema(ApplicationCreateSchema):
+    """One application with its whole recorded vetting, each step as its own endpoint takes it."""
+
+    household_survey = s.Nested(SurveyCreateSchema, required=True)
+    democratic_appraisal = s.Nested(AppraisalCreateSchema, required=True)
+    public_notice = s.Nested(NoticeCreateSchema, metadata={"description": "supported applications"})
+    objections = s.List(s.Nested(ObjectionImportSchema), load_default=list, validate=s.validate.Length(max=50))
+    decision = s.Nested(DecisionCreateSchema)
+    disbursement = s.Nested(DisbursementImportSchema, metadata={"description": "approved applications"})
+
+
 class ApplicationSchema(s.Schema):
     id = s.String(dump_only=True)
     campaign_id = s.String(dump_only=True)

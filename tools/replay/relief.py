@@ -3,11 +3,14 @@ whole vetting workflow — household survey, democratic appraisal, public notice
 disbursement, issued from the paying body's funds and marked paid; the volunteer shift of the rider's story.
 
 Donations go first (a disbursement is bounded by the funds donated to its paying body); applications are
-independent of each other, so they run on the thread pool, each one's steps in order.
+independent of each other, so they run on the thread pool. A new application goes in ONE request, the history
+import (``POST /campaigns/{id}/application-imports``: the service applies every step's rules in order in one
+transaction, so a refused record leaves nothing behind); one an earlier run left part-way through (the
+step-by-step loader of old, or a run stopped between a step and the next) is carried on step by step.
 """
 from __future__ import annotations
 
-from .client import Api, Progress, Refused, Where, idem_key, run_parallel
+from .client import Api, Progress, Refused, Where, describe_problem, idem_key, run_parallel
 from .data import Record, Scenario
 
 CAMPAIGN, DONATIONS, APPLICATIONS = "relief.campaign.json", "relief.donations.jsonl", "relief.applications.jsonl"
@@ -47,8 +50,40 @@ def application_body(rec: Record) -> dict:
     return body
 
 
+def import_body(rec: Record) -> dict:
+    """The record as the import endpoint takes it: the application and each step as its own endpoint takes it."""
+    body = application_body(rec)
+    survey = rec["household_survey"]
+    body["household_survey"] = {"surveyed_on": survey["on"], "findings": survey["findings"]}
+    if survey.get("surveyors"):
+        body["household_survey"]["surveyors"] = survey["surveyors"]
+    appraisal = rec["democratic_appraisal"]
+    body["democratic_appraisal"] = {"appraised_on": appraisal["on"], "participants": appraisal["participants"],
+                                    "outcome": appraisal["outcome"]}
+    if appraisal.get("notes"):
+        body["democratic_appraisal"]["notes"] = appraisal["notes"]
+    notice = rec.get("public_notice")
+    if notice:
+        body["public_notice"] = {"starts_on": notice["from"], "ends_on": notice["to"]}
+    body["objections"] = [{k: o[k] for k in ("raised_on", "text", "handled_on", "outcome", "finding")
+                           if o.get(k) is not None} for o in rec.get("objections", [])]
+    decision, payment = rec.get("decision"), rec.get("disbursement")
+    if decision:
+        body["decision"] = {"approved": decision["approved"], "decided_on": decision["on"]}
+        if decision.get("reason"):
+            body["decision"]["reason"] = decision["reason"]
+        if decision["approved"] and payment:
+            body["decision"]["granted_amount"] = payment["amount"]
+        elif decision["approved"] and decision.get("granted_amount"):
+            body["decision"]["granted_amount"] = decision["granted_amount"]
+        if decision["approved"] and payment:
+            body["disbursement"] = {k: payment[k] for k in ("amount", "paid_on") if payment.get(k) is not None}
+    return body
+
+
 class Applications:
-    """Each application's workflow from where the service has it: what an earlier run recorded is skipped."""
+    """Each application's workflow from where the service has it: what an earlier run recorded is skipped, a new
+    one is imported whole, one stored part-way through is carried on step by step."""
 
     def __init__(self, api: Api, campaign_id: str):
         self.api, self.campaign_id = api, campaign_id
@@ -63,16 +98,21 @@ class Applications:
         if app is not None and (app["status"] == "rejected" or app["id"] in self.paid):
             return  # recorded to its end by an earlier run
         if app is None:
-            answer = api.post(f"/campaigns/{self.campaign_id}/applications", application_body(rec), where,
-                              "submit the application", ok=(201,),
-                              tolerate=("duplicate-ref", "duplicate-application"))
+            # the whole recorded vetting in one request, applied by the service step by step in one transaction;
+            # 200: stored before (by another run): carry on below from where it stands (nothing, if complete)
+            answer = api.request("POST", f"/campaigns/{self.campaign_id}/application-imports", body=import_body(rec),
+                                 key=idem_key("import", ref))
+            if answer.status == 201:
+                return
+            if answer.status != 200:
+                step = answer.get("step") if isinstance(answer.body, dict) else None
+                raise Refused(f"relief refused {where} (import the application"
+                              f"{': ' + step.replace('_', ' ') if step else ''}):\n"
+                              f"    POST /campaigns/{self.campaign_id}/application-imports\n"
+                              f"    {describe_problem(answer)}")
             app = answer.body
-            if answer.status != 201:  # submitted meanwhile by another run: carry on from where it stands
-                found = api.get(f"/campaigns/{self.campaign_id}/applications", {"ref": ref}, where).body["items"]
-                if not found:  # another live application of the same person
-                    raise Refused(f"relief refused {where} (submit the application): {answer.status} "
-                                  f"{answer.code}: {answer.get('detail')}")
-                app = found[0]
+            if app["status"] == "rejected":
+                return
         base, stage = f"/applications/{app['id']}", STAGE.get(app["status"], 0)
 
         survey = rec["household_survey"]

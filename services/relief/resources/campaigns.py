@@ -11,12 +11,13 @@ from shared.pagination import PageArgs, paginate
 from ..domain import applications as application_rules
 from ..domain import campaigns as campaign_rules
 from ..domain import funds
+from ..domain import imports as import_rules
 from ..models import Application, Campaign, Disbursement, Donation
-from ..schemas import (ApplicationArgs, ApplicationCreateSchema, ApplicationPage, ApplicationSchema, AsOfArgs,
-                       CampaignCreateSchema, CampaignPage, CampaignSchema, CaringUnitCreateSchema,
-                       CaringUnitListSchema, CaringUnitSchema, DisbursementArgs, DisbursementPage, DonationArgs,
-                       DonationCreateSchema, DonationPage, DonationSchema, OrganisationRankingSchema, RankingArgs,
-                       TotalsSchema)
+from ..schemas import (ApplicationArgs, ApplicationCreateSchema, ApplicationImportSchema, ApplicationPage,
+                       ApplicationSchema, AsOfArgs, CampaignCreateSchema, CampaignPage, CampaignSchema,
+                       CaringUnitCreateSchema, CaringUnitListSchema, CaringUnitSchema, DisbursementArgs,
+                       DisbursementPage, DonationArgs, DonationCreateSchema, DonationPage, DonationSchema,
+                       OrganisationRankingSchema, RankingArgs, TotalsSchema)
 from .common import CLERKS, READERS, VETTERS, application_view, vault
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns",
@@ -170,6 +171,39 @@ class Applications(MethodView):
         page = paginate(db(), application_rules.applications_stmt(campaign_id, args.get("status"), args.get("ref")),
                         Application.created_at, Application.id, args)
         return {"items": [application_view(a) for a in page["items"]], "next_cursor": page["next_cursor"]}
+
+
+@blp.route("/<campaign_id>/application-imports")
+class ApplicationImports(MethodView):
+    @blp.roles(*CLERKS)
+    @blp.arguments(ApplicationImportSchema)
+    @command
+    @blp.response(201, ApplicationSchema)
+    @blp.alt_response(200, schema=ApplicationSchema, description="This application was stored before (same ref, "
+                                                                 "or the same person's live application): as it "
+                                                                 "stands, unchanged")
+    @blp.problems(404, 409)
+    def post(self, data, campaign_id):
+        """Import one application with its whole recorded vetting (history loading, e.g. the seed scenario):
+        the application, ``household_survey``, ``democratic_appraisal``, ``public_notice`` (``starts_on`` /
+        ``ends_on``), ``objections`` with their handling, ``decision`` and, for an approved one, its
+        ``disbursement`` (``amount``, ``paid_on``).
+
+        The steps run in order in one transaction through the same rules as their own endpoints: the order of
+        steps, every date against the record's own dates, the notice window, objections blocking approval, the
+        paying body's funds taken by the same atomic update (409 ``insufficient-funds``), the same audit records
+        and events. A refused step refuses the whole import with that step's problem, its fields prefixed with
+        the step (``household_survey.surveyed_on``, ``objections.0.handled_on``, ``disbursement.amount``) and
+        ``step`` naming it; nothing is stored.
+
+        The same application again (same ``ref``, or without a ref the same person's live application in the
+        campaign) answers 200 with the stored application and changes nothing. 409 ``duplicate-ref`` for a ref
+        held by another applicant; 409 ``duplicate-application`` when the person's live application has another
+        ref. Accepts ``Idempotency-Key``.
+        """
+        application, created = import_rules.import_application(db(), vault(), campaign_id, data,
+                                                               current_principal().sub)
+        return application_view(application), (201 if created else 200)
 
 
 @blp.route("/<campaign_id>/disbursements")
