@@ -10,7 +10,8 @@ import json
 from datetime import datetime
 
 from marshmallow import ValidationError, validates
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from . import schemas as s
 
@@ -58,9 +59,16 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def paginate(session, stmt, time_col, id_col, args: dict, *, descending: bool = False) -> dict:
-    """Run ``stmt`` one page at a time ordered by (``time_col``, ``id_col``); return ``{items, next_cursor}``."""
+    """Run ``stmt`` one page at a time ordered by (``time_col``, ``id_col``); return ``{items, next_cursor}``.
+
+    ``stmt`` may be a list of disjoint statements selecting the same entity (the branches of an OR, such as a
+    ledger's debit side and credit side): each branch is read in index order up to the page size and the
+    branches are merged by the database (UNION ALL), so a page costs the same however long the history —
+    an OR across two indexes would make the database gather and sort every matching row first.
+    """
     limit = args.get("limit", 50)
     cursor = args.get("cursor")
+    branches = list(stmt) if isinstance(stmt, (list, tuple)) else [stmt]
     if cursor:
         moment, ident = decode_cursor(cursor)
         try:  # an integer id compares as an integer ('10' > '9'; PostgreSQL refuses integer > varchar)
@@ -69,11 +77,21 @@ def paginate(session, stmt, time_col, id_col, args: dict, *, descending: bool = 
         except (NotImplementedError, ValueError) as exc:
             raise ValidationError("Not a valid cursor.", field_name="cursor") from exc
         if descending:
-            stmt = stmt.where(or_(time_col < moment, and_(time_col == moment, id_col < ident)))
+            after = or_(time_col < moment, and_(time_col == moment, id_col < ident))
         else:
-            stmt = stmt.where(or_(time_col > moment, and_(time_col == moment, id_col > ident)))
+            after = or_(time_col > moment, and_(time_col == moment, id_col > ident))
+        branches = [b.where(after) for b in branches]
     order = (time_col.desc(), id_col.desc()) if descending else (time_col.asc(), id_col.asc())
-    rows = session.scalars(stmt.order_by(*order).limit(limit + 1)).all()
+    if len(branches) == 1:
+        rows = session.scalars(branches[0].order_by(*order).limit(limit + 1)).all()
+    else:
+        entity = branches[0].column_descriptions[0]["entity"]
+        parts = [select(b.order_by(*order).limit(limit + 1).subquery()) for b in branches]
+        merged = union_all(*parts).subquery()
+        alias = aliased(entity, merged)
+        a_time, a_id = getattr(alias, time_col.key), getattr(alias, id_col.key)
+        merged_order = (a_time.desc(), a_id.desc()) if descending else (a_time.asc(), a_id.asc())
+        rows = session.scalars(select(alias).order_by(*merged_order).limit(limit + 1)).all()
     items = rows[:limit]
     next_cursor = None
     if len(rows) > limit:

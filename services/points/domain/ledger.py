@@ -160,13 +160,20 @@ def void_pending(session: Session, pending_id: str, *, occurred_at: datetime, cr
     return _finish_pending(session, pending_id, post=False, occurred_at=occurred_at, created_by=created_by, note=note)
 
 
-def entries_stmt(account_id: str):
-    """Transfers that touched ``account_id``, for a statement (paginate by occurred_at, then id).
-
-    Pending reservations and their post/void records are listed too (state tells which).
+def entries_stmt(account_id: str) -> list:
+    """Transfers that touched ``account_id``, for a statement: the debit side and the credit side, each read
+    through its own (account, occurred_at, id) index (``shared.pagination.paginate`` merges them; a transfer
+    never has one account on both sides). Pending reservations and their post/void records are listed too.
     """
-    return select(Transfer).where(or_(Transfer.debit_account_id == account_id,
-                                      Transfer.credit_account_id == account_id))
+    return [select(Transfer).where(Transfer.debit_account_id == account_id),
+            select(Transfer).where(Transfer.credit_account_id == account_id)]
+
+
+def newest_entries(session: Session, account_id: str, count: int = 20) -> list[Transfer]:
+    """The ``count`` newest transfers of ``account_id`` (newest first), at the same cost however long its history."""
+    from shared.pagination import paginate
+    return paginate(session, entries_stmt(account_id), Transfer.occurred_at, Transfer.id, {"limit": count},
+                    descending=True)["items"]
 
 
 POSTED_STATES = ("posted", "post")

@@ -16,8 +16,7 @@ accounts = Blueprint("accounts", __name__, url_prefix="/accounts", description="
 
 
 def _account_answer(account: Account, args: dict) -> dict:
-    newest = db().scalars(ledger.entries_stmt(account.id)
-                          .order_by(Transfer.occurred_at.desc(), Transfer.id.desc()).limit(20)).all()
+    newest = ledger.newest_entries(db(), account.id)
     as_of = ledger.balance_as_of(db(), account.id, args["as_of"]) if args.get("as_of") else None
     return account_view(account, entries=[entry(t, account.id) for t in newest], balance_as_of=as_of)
 

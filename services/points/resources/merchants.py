@@ -82,8 +82,7 @@ class MerchantAccountResource(MethodView):
         """The merchant's points account (its own shop only for a merchant token): balances in points, the
         20 newest entries, and with ``?as_of=`` the posted balance then."""
         account = ledger.merchant_account(db(), visible_merchant(ref).id)
-        newest = db().scalars(ledger.entries_stmt(account.id)
-                              .order_by(Transfer.occurred_at.desc(), Transfer.id.desc()).limit(20)).all()
+        newest = ledger.newest_entries(db(), account.id)
         as_of = ledger.balance_as_of(db(), account.id, args["as_of"]) if args.get("as_of") else None
         return account_view(account, entries=[entry(t, account.id) for t in newest], balance_as_of=as_of)
 
