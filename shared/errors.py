@@ -92,6 +92,27 @@ def flatten_messages(messages: Any, location: str = "json", prefix: str = "") ->
     return out
 
 
+#: bounds of a problem's field errors, as the Problem schema documents them (``errors`` items, ``field`` and
+#: ``message`` lengths, ``detail`` length): a body of 1,000 bad items, or an unknown key 5,000 characters long,
+#: must still get an answer that matches the document
+MAX_FIELD_ERRORS, MAX_FIELD_NAME, MAX_MESSAGE, MAX_NAMED_IN_DETAIL = 100, 200, 2000, 20
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def invalid_fields(errors: list[dict]) -> tuple[str, list[dict]]:
+    """The ``detail`` naming the invalid fields and the field errors, both within the documented bounds."""
+    bounded = [{**e, "field": _clip(str(e.get("field", "")), MAX_FIELD_NAME),
+                "message": _clip(str(e.get("message", "")), MAX_MESSAGE)} for e in errors[:MAX_FIELD_ERRORS]]
+    names = sorted({_clip(str(e.get("field", "")), 60) for e in errors})
+    shown = ", ".join(names[:MAX_NAMED_IN_DETAIL])
+    if len(names) > MAX_NAMED_IN_DETAIL:
+        shown += f" and {len(names) - MAX_NAMED_IN_DETAIL} more"
+    return "The request has invalid fields: " + shown, bounded
+
+
 def problem_response(status: int, *, title: str | None = None, detail: str | None = None,
                      code: str | None = None, errors: list[dict] | None = None,
                      headers: dict | None = None, **extra: Any) -> Response:
@@ -100,8 +121,8 @@ def problem_response(status: int, *, title: str | None = None, detail: str | Non
         "type": TYPE_BASE + (code or phrase.lower().replace(" ", "-").replace("'", "")),
         "title": title or phrase,
         "status": status,
-        "detail": detail or phrase,
-        "instance": request.path if request else None,
+        "detail": _clip(detail or phrase, MAX_MESSAGE),
+        "instance": _clip(request.path, MAX_MESSAGE) if request else None,
         "request_id": getattr(g, "request_id", None),
     }
     if errors:
@@ -122,7 +143,7 @@ def _from_http_exception(exc: HTTPException) -> Response:
         errors = []
         for location, msgs in data["messages"].items():
             errors.extend(flatten_messages(msgs, location))
-        detail = "The request has invalid fields: " + ", ".join(sorted({e["field"] for e in errors}))
+        detail, errors = invalid_fields(errors)
     elif status == 400 and isinstance(exc.description, str) and "JSON" in exc.description:
         detail = "The request body is not valid JSON."
     headers = {}
@@ -147,9 +168,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(ValidationError)
     def _validation(exc: ValidationError):
-        errors = flatten_messages(exc.messages)
-        return problem_response(422, detail="The request has invalid fields: "
-                                + ", ".join(sorted({e["field"] for e in errors})), errors=errors)
+        detail, errors = invalid_fields(flatten_messages(exc.messages))
+        return problem_response(422, detail=detail, errors=errors)
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):

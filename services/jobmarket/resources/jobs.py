@@ -119,8 +119,10 @@ class JobsResource(MethodView):
     @jobs.roles(EMPLOYER, WORKER, *STAFF)
     @jobs.arguments(JobArgs, location="query")
     @jobs.response(200, JobPage)
+    @jobs.problems(404)
     def get(self, args):
-        """Jobs in posting order (cursor pages), by ``work_on`` and ``status``. An employer sees its own."""
+        """Jobs in posting order (cursor pages), by ``work_on`` and ``status``. An employer sees its own (404 if
+        no employer is registered for the login)."""
         stmt = select(Job)
         principal = current_principal()
         if not is_staff() and not principal.has(WORKER):
