@@ -24,6 +24,7 @@ def subscriptions() -> dict[str, list[str]]:
 
 
 def declare_all(channel, settings) -> None:
+    """Exchanges, archive and every consumer queue of ours (each on a channel of its own: see ``shared.amqp``)."""
     amqp.declare_exchanges(channel, settings)
     for queue, bindings in subscriptions().items():
         amqp.declare_consumer_queue(channel, settings, queue, bindings)
