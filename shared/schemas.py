@@ -289,8 +289,7 @@ class Month(String):
         return value
 
 
-class Nested(fields.Nested):
-    pass
+Nested = fields.Nested
 
 
 class List(fields.List):

@@ -65,9 +65,6 @@ class AccountListArgs(PageArgs):
     kind = s.Enum(ACCOUNT_KINDS)
 
 
-class EntryArgs(PageArgs):
-    pass
-
 
 # -- rules ------------------------------------------------------------------------------------------------
 class RuleCreateSchema(s.Schema):

@@ -5,11 +5,11 @@ from flask.views import MethodView
 from sqlalchemy import select
 
 from shared.http import Blueprint, db
-from shared.pagination import paginate
+from shared.pagination import PageArgs, paginate
 
 from ..domain import ledger
 from ..models import Account, Transfer
-from ..schemas import AccountArgs, AccountListArgs, AccountPage, AccountSchema, EntryArgs, EntryPage
+from ..schemas import AccountArgs, AccountListArgs, AccountPage, AccountSchema, EntryPage
 from .common import HOLDERS, STAFF, account_view, entry, own_person_account, statement_page
 
 accounts = Blueprint("accounts", __name__, url_prefix="/accounts", description="Points accounts and statements")
@@ -53,7 +53,7 @@ class AccountResource(MethodView):
 @accounts.route("/<person_id>/entries")
 class EntriesResource(MethodView):
     @accounts.roles(*HOLDERS, "merchant", *STAFF)
-    @accounts.arguments(EntryArgs, location="query")
+    @accounts.arguments(PageArgs, location="query")
     @accounts.response(200, EntryPage)
     @accounts.problems(404)
     def get(self, args, person_id):

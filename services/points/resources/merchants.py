@@ -12,7 +12,7 @@ from shared.pagination import PageArgs, paginate
 
 from ..domain import ledger, merchants as merchant_rules, reports as report_rules
 from ..models import Merchant, ServiceRecord, Transfer
-from ..schemas import (AccountArgs, AccountSchema, EntryArgs, EntryPage, MerchantCreateSchema, MerchantPage,
+from ..schemas import (AccountArgs, AccountSchema, EntryPage, MerchantCreateSchema, MerchantPage,
                        MerchantSchema, MerchantUpdateSchema, ReasonSchema, ServiceRecordArgs,
                        ServiceRecordCreateSchema, ServiceRecordPage, ServiceRecordSchema, SettlementSchema)
 from .common import HOLDERS, STAFF, account_view, entry, statement_page, visible_merchant
@@ -90,7 +90,7 @@ class MerchantAccountResource(MethodView):
 @merchants.route("/<ref>/account/entries")
 class MerchantEntriesResource(MethodView):
     @merchants.roles("merchant", *STAFF)
-    @merchants.arguments(EntryArgs, location="query")
+    @merchants.arguments(PageArgs, location="query")
     @merchants.response(200, EntryPage)
     @merchants.problems(404)
     def get(self, args, ref):
