@@ -41,6 +41,21 @@ log = logging.getLogger("weizhili.consumer")
 Handler = Callable[[Session, dict], None]
 
 
+class Batched:
+    """A set-based handler: ``many(session, events)`` handles a list of events at once (a fixed number of
+    statements per batch rather than per event). The consumer's fast path gives it every run of consecutive
+    events of its type in a batch; called as a plain handler, ``(session, event)``, it handles a list of one
+    (the savepoint-per-message path after a failure, and tests)."""
+
+    def __init__(self, many: Callable[[Session, list[dict]], None]):
+        self.many = many
+        self.__doc__ = many.__doc__
+        self.__name__ = getattr(many, "__name__", type(self).__name__)
+
+    def __call__(self, session: Session, event: dict) -> None:
+        self.many(session, [event])
+
+
 class _HandlerFailed(Exception):
     """A handler failed on the fast path: the batch is handled again, one savepoint per message."""
 
@@ -94,8 +109,9 @@ class Consumer:
         """Handle ``deliveries`` in one transaction; return what to do with each message.
 
         Fast path: every handler runs in one transaction, already-handled ids are found with one query, and
-        the inbox rows are inserted together at commit. If any handler fails, the transaction is rolled back
-        and the batch is handled again with a savepoint per message, so one failure costs only its message.
+        the inbox rows are inserted together at commit; a :class:`Batched` handler gets each run of consecutive
+        events of its type as one list. If any handler fails, the transaction is rolled back and the batch is
+        handled again with a savepoint per message, so one failure costs only its message.
         """
         outcomes: dict[int, Outcome] = {}
         events_in_hand: list[tuple[Delivery, dict]] = []
@@ -118,28 +134,58 @@ class Consumer:
             ids = [event["id"] for _, event in items]
             seen = set(session.scalars(select(InboxMessage.event_id).where(
                 InboxMessage.queue == self.queue, InboxMessage.event_id.in_(ids))))
+            if not isolated:
+                self._handle_runs(session, items, seen, outcomes)
+                session.commit()
+                return
             for delivery, event in items:
                 if event["id"] in seen:
                     outcomes[delivery.tag] = Outcome(delivery, "ack")  # a redelivery: already applied
                     continue
-                savepoint = session.begin_nested() if isolated else None
+                savepoint = session.begin_nested()
                 try:
                     self.handlers[event["type"]](session, event)
                     session.add(InboxMessage(event_id=event["id"], queue=self.queue, type=event["type"],
                                              handled_at=utcnow()))
-                    if savepoint is not None:
-                        session.flush()
-                        savepoint.commit()
+                    session.flush()
+                    savepoint.commit()
                     seen.add(event["id"])
                     outcomes[delivery.tag] = Outcome(delivery, "ack")
                 except Exception as exc:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
-                    if savepoint is None:
-                        session.rollback()
-                        raise _HandlerFailed() from exc
                     savepoint.rollback()
                     log.warning("handler failed for %s %s: %s", event["type"], event["id"], exc)
                     outcomes[delivery.tag] = Outcome(delivery, "retry", f"{type(exc).__name__}: {exc}"[:300])
             session.commit()
+
+    def _handle_runs(self, session: Session, items: list[tuple[Delivery, dict]], seen: set[str],
+                     outcomes: dict[int, Outcome]) -> None:
+        """The fast path: every new event handled in one transaction, a run of consecutive events of one
+        :class:`Batched` type in one call. Raises :class:`_HandlerFailed` (after a rollback) if any fails."""
+        fresh: list[tuple[Delivery, dict]] = []
+        for delivery, event in items:
+            outcomes[delivery.tag] = Outcome(delivery, "ack")  # a redelivery (id seen) is already applied
+            if event["id"] not in seen:
+                seen.add(event["id"])
+                fresh.append((delivery, event))
+        try:
+            start = 0
+            while start < len(fresh):
+                handler = self.handlers[fresh[start][1]["type"]]
+                end = start + 1
+                if isinstance(handler, Batched):
+                    while end < len(fresh) and fresh[end][1]["type"] == fresh[start][1]["type"]:
+                        end += 1
+                    handler.many(session, [event for _, event in fresh[start:end]])
+                else:
+                    handler(session, fresh[start][1])
+                start = end
+            now = utcnow()
+            session.add_all([InboxMessage(event_id=event["id"], queue=self.queue, type=event["type"], handled_at=now)
+                             for _, event in fresh])
+            session.flush()
+        except Exception as exc:  # noqa: BLE001 - handled again one savepoint per message
+            session.rollback()
+            raise _HandlerFailed() from exc
 
     # -- settling (connection thread) ------------------------------------------------------------------
     def _settle(self, channel, publisher, outcomes: list[Outcome]) -> None:

@@ -14,13 +14,14 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from shared import outbox
+from shared.consumer import Batched
 from shared.errors import NotFound, Unprocessable, field_error
 from shared.ids import uuid7
 from shared.timeutil import utcnow
 
 from ..models import Account, Rule
 from . import ledger, scoring
-from .scoring import CreditResult
+from .scoring import CreditRequest, CreditResult
 
 RESOLVED = "disputes.case.resolved.v1"
 HAZARD_VERIFIED = "disputes.hazard_report.verified.v1"
@@ -38,7 +39,7 @@ def announce(session: Session, rule: Rule, result: CreditResult, cause_event_id:
     """Publish ``points.credited.v1`` for a credit that moved points (nothing for refused/duplicate)."""
     if result.transfer_id is None:
         return
-    account = session.get(Account, result.account_id)
+    account = result.account
     outbox.publish(session, "points.credited.v1", {
         "entry_id": result.transfer_id, "account_id": account.id, "person_id": account.person_id,
         "merchant_id": account.merchant_id, "points": result.granted, "rule": rule.code,
@@ -46,15 +47,18 @@ def announce(session: Session, rule: Rule, result: CreditResult, cause_event_id:
         "credited_at": utcnow().isoformat()}, subject=f"accounts/{account.id}")
 
 
-def on_case_resolved(session: Session, event: dict) -> None:
-    """Credit each participant whose role a ``case`` rule lists, once per case and person.
+def _credit_events(session: Session, events: list[dict], requests_of) -> None:
+    """Credit every request ``requests_of(session, event)`` makes for ``events`` at once (one
+    :func:`scoring.credit_many`), and announce each credit."""
+    requests = [request for event in events for request in requests_of(session, event)]
+    for request, result in zip(requests, scoring.credit_many(session, requests)):
+        announce(session, request.rule, result, request.cause_event_id)
 
-    Source: the seed's practice (points.json ``dispute_mediation``: 20 points per resolved case for mediators,
-    volunteers and building heads, at most 200 a month). ``resolution_no`` > 1 credits nobody twice: the cause
-    key is the case and the person, not the resolution. Time: ``resolved_at``.
-    """
+
+def _case_requests(session: Session, event: dict) -> list[CreditRequest]:
     data = event["data"]
     at = datetime.fromisoformat(data["resolved_at"])
+    requests = []
     for rule in scoring.rules_for_trigger(session, RESOLVED, at):
         seen = set()
         for participant in data["participants"]:
@@ -62,45 +66,62 @@ def on_case_resolved(session: Session, event: dict) -> None:
             if role not in (rule.roles or []) or person_id in seen:
                 continue
             seen.add(person_id)
-            result = scoring.credit(session, rule=rule, person_id=person_id, points=rule.points or 0, at=at,
-                                    cause_key=f"{rule.code}:case:{data['case_id']}:{person_id}",
-                                    cause_event_id=event["id"])
-            announce(session, rule, result, event["id"])
+            requests.append(CreditRequest(rule=rule, person_id=person_id, points=rule.points or 0, at=at,
+                                          cause_key=f"{rule.code}:case:{data['case_id']}:{person_id}",
+                                          cause_event_id=event["id"]))
+    return requests
 
 
-def on_hazard_report_verified(session: Session, event: dict) -> None:
+@Batched
+def on_case_resolved(session: Session, events: list[dict]) -> None:
+    """Credit each participant whose role a ``case`` rule lists, once per case and person.
+
+    Source: the seed's practice (points.json ``dispute_mediation``: 20 points per resolved case for mediators,
+    volunteers and building heads, at most 200 a month). ``resolution_no`` > 1 credits nobody twice: the cause
+    key is the case and the person, not the resolution. Time: ``resolved_at``. Set-based: a consumer batch of
+    these events is credited at once (``on_case_resolved(session, event)`` handles one).
+    """
+    _credit_events(session, events, _case_requests)
+
+
+def _report_requests(session: Session, event: dict) -> list[CreditRequest]:
+    data = event["data"]
+    at = datetime.fromisoformat(data["verified_at"])
+    return [CreditRequest(rule=rule, person_id=data["reporter_person_id"], points=rule.points or 0, at=at,
+                          cause_key=f"{rule.code}:report:{data['report_id']}", cause_event_id=event["id"])
+            for rule in scoring.rules_for_trigger(session, HAZARD_VERIFIED, at)]
+
+
+@Batched
+def on_hazard_report_verified(session: Session, events: list[dict]) -> None:
     """Credit the reporter of a verified hazard photo report under each ``report`` rule, once per report.
 
     Source: points.json ``hazard_photo_report`` (5 points per verified report, at most 20 a day). The day is
-    the Asia/Shanghai day of ``verified_at``.
+    the Asia/Shanghai day of ``verified_at``. Set-based like :func:`on_case_resolved`.
     """
+    _credit_events(session, events, _report_requests)
+
+
+def _shift_requests(session: Session, event: dict) -> list[CreditRequest]:
     data = event["data"]
-    at = datetime.fromisoformat(data["verified_at"])
-    for rule in scoring.rules_for_trigger(session, HAZARD_VERIFIED, at):
-        result = scoring.credit(session, rule=rule, person_id=data["reporter_person_id"], points=rule.points or 0,
-                                at=at, cause_key=f"{rule.code}:report:{data['report_id']}",
-                                cause_event_id=event["id"])
-        announce(session, rule, result, event["id"])
+    at = datetime.fromisoformat(data["completed_at"])
+    hours = Decimal(data["hours"])
+    return [CreditRequest(rule=rule, person_id=data["person_id"], points=scoring.hours_points(hours, rule.points or 0),
+                          at=at, cause_key=f"{rule.code}:shift:{data['shift_id']}:{data['person_id']}",
+                          cause_event_id=event["id"])
+            for rule in scoring.rules_for_trigger(session, SHIFT_COMPLETED, at)
+            if data["activity"] in (rule.activities or [])]
 
 
-def on_volunteer_shift_completed(session: Session, event: dict) -> None:
+@Batched
+def on_volunteer_shift_completed(session: Session, events: list[dict]) -> None:
     """Credit a volunteer for a completed shift under the ``hour`` rule listing its activity, once per shift and
     volunteer (relief publishes one event per volunteer checked out, all with the shift's ``shift_id``).
 
     ``hours`` is a decimal string; points = floor(hours × points per hour) (points.json: ``hours_rounding:
-    floor to whole points``). Time: ``completed_at``.
+    floor to whole points``). Time: ``completed_at``. Set-based like :func:`on_case_resolved`.
     """
-    data = event["data"]
-    at = datetime.fromisoformat(data["completed_at"])
-    hours = Decimal(data["hours"])
-    for rule in scoring.rules_for_trigger(session, SHIFT_COMPLETED, at):
-        if data["activity"] not in (rule.activities or []):
-            continue
-        result = scoring.credit(session, rule=rule, person_id=data["person_id"],
-                                points=scoring.hours_points(hours, rule.points or 0), at=at,
-                                cause_key=f"{rule.code}:shift:{data['shift_id']}:{data['person_id']}",
-                                cause_event_id=event["id"])
-        announce(session, rule, result, event["id"])
+    _credit_events(session, events, _shift_requests)
 
 
 def units_points(rule: Rule, *, hours: Decimal | None, quantity: int | None, points: int | None) -> int:

@@ -7,9 +7,11 @@ redemptions until they are handed over or cancelled.
 """
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.errors import Conflict, NotFound
@@ -17,7 +19,7 @@ from shared.ids import uuid7
 from shared.timeutil import utcnow
 
 from ..models import Account, Transfer
-from .dbutil import insert_ignore
+from .dbutil import insert_ignore, insert_ignore_many
 
 ISSUING = "issuing"
 SUPERMARKET = "supermarket"
@@ -58,8 +60,26 @@ def resident_account(session: Session, person_id: str, *, create: bool = True) -
     """The personal account of ``person_id``; opened on the first credit (EVENTS.md)."""
     if not create:
         return session.scalars(select(Account).where(Account.person_id == person_id)).first()
-    return _open(session, Account.person_id == person_id, kind="resident", person_id=person_id,
-                 debits_must_not_exceed_credits=True)
+    return resident_accounts(session, [person_id])[person_id]
+
+
+def resident_accounts(session: Session, person_ids: Iterable[str]) -> dict[str, Account]:
+    """``{person_id: Account}`` for every id of ``person_ids``, opening the missing ones (on the first credit,
+    EVENTS.md). One read when all exist; else one insert for all the missing (``ON CONFLICT DO NOTHING``, so a
+    racing twin is no error) and one more read."""
+    wanted = sorted(set(person_ids))
+    if not wanted:
+        return {}
+    found = {a.person_id: a for a in session.scalars(select(Account).where(Account.person_id.in_(wanted)))}
+    missing = [p for p in wanted if p not in found]
+    if missing:
+        now = utcnow()
+        insert_ignore_many(session, Account, [
+            dict(id=uuid7(), kind="resident", person_id=p, merchant_id=None, code=None, debits_posted=0,
+                 credits_posted=0, debits_pending=0, credits_pending=0, debits_must_not_exceed_credits=True,
+                 created_at=now) for p in missing])
+        found.update({a.person_id: a for a in session.scalars(select(Account).where(Account.person_id.in_(missing)))})
+    return found
 
 
 def merchant_account(session: Session, merchant_id: str, *, create: bool = True) -> Account | None:
@@ -113,6 +133,39 @@ def transfer(session: Session, *, debit: Account, credit: Account, amount: int, 
     for account in (debit, credit):
         session.expire(account, SUMS)  # changed in SQL above; ids and owners stay loaded
     return row
+
+
+def issue(session: Session, postings: list[dict]) -> None:
+    """Post every credit of ``postings`` from the community's issuing account, with a fixed number of statements
+    however many there are: one insert of the transfers, one update per credited account (one
+    ``executemany``), one debit of the issuing account by the total.
+
+    Each posting holds the transfer's columns: ``id``, ``credit_account_id``, ``amount`` (a positive integer),
+    ``occurred_at`` and the optional ``rule_code``, ``rule_version``, ``category``, ``cause_event_id``,
+    ``cause_key``, ``note``, ``created_by``. The kind is ``credit``, the state ``posted``. A ``cause_key``
+    already in the ledger fails the insert (unique): the caller checked, so that is a racing twin.
+    """
+    if not postings:
+        return
+    issuing = system_account(session, ISSUING)
+    now, optional = utcnow(), ("rule_code", "rule_version", "category", "cause_event_id", "cause_key", "note",
+                               "created_by")
+    rows = [{**{k: None for k in optional}, **p, "debit_account_id": issuing.id, "state": "posted",
+             "kind": "credit", "pending_id": None, "redemption_id": None, "created_at": now} for p in postings]
+    if any(r["amount"] <= 0 for r in rows):
+        raise ValueError("a transfer moves a positive number of points")
+    _debit(session, issuing.id, sum(r["amount"] for r in rows), pending=False)
+    totals: dict[str, int] = defaultdict(int)
+    for r in rows:
+        totals[r["credit_account_id"]] += r["amount"]
+    connection = session.connection()
+    connection.execute(update(Account.__table__).where(Account.__table__.c.id == bindparam("account_id"))
+                       .values(credits_posted=Account.__table__.c.credits_posted + bindparam("points")),
+                       [{"account_id": a, "points": n} for a, n in sorted(totals.items())])  # lock order: by id
+    connection.execute(insert(Transfer.__table__), rows)
+    for account in [issuing, *(session.identity_map.get(session.identity_key(Account, a)) for a in totals)]:
+        if account is not None:
+            session.expire(account, SUMS)  # changed in SQL above; ids and owners stay loaded
 
 
 def _finish_pending(session: Session, pending_id: str, *, post: bool, occurred_at: datetime,

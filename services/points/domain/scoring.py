@@ -6,27 +6,27 @@ the moment the work was done (the event's own time), not the moment it was proce
 
 Caps (per holder per Asia/Shanghai day or month, by the work's own time): a credit that would pass a cap is
 reduced to what is left, and to nothing once the cap is reached; either way a ``CreditDecision`` records why.
-Caps are counted in ``CapCounter`` rows changed by compare-and-set UPDATEs, so two credits racing for the
-last points of a cap (two worker replicas, a manual credit beside an event) cannot both get them.
+Caps are counted in ``CapCounter`` rows locked for the transaction that reads them, so two credits racing for
+the last points of a cap (two worker replicas, a manual credit beside an event) cannot both get them.
 
 Hours are decimals; points are whole: ``points = floor(hours × points per hour)`` (the seed's rule,
 ``hours_rounding: floor to whole points``): 1.75 h at 10 points an hour is 17 points, 0.05 h is nothing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from shared.errors import Conflict
+from shared.ids import uuid7
 from shared.timeutil import SHANGHAI, utcnow
 
 from ..models import Account, CapCounter, CreditDecision, Rule, Transfer
 from . import ledger
-from .dbutil import insert_ignore
+from .dbutil import insert_ignore_many
 
 
 @dataclass
@@ -38,6 +38,7 @@ class CreditResult:
     requested: int = 0
     reason: str | None = None
     account_id: str | None = None
+    account: Account | None = field(default=None, repr=False, compare=False)  # the credited account
 
     @property
     def person_id(self) -> str | None:  # the backbone's name
@@ -87,89 +88,132 @@ def period_keys(at: datetime) -> dict[str, str]:
     return {"day": local.strftime("%Y-%m-%d"), "month": local.strftime("%Y-%m")}
 
 
-def _take(session: Session, account_id: str, code: str, key: str, cap: int, want: int) -> int:
-    """Take up to ``want`` points of ``cap`` for (account, rule code, period); return what was taken."""
-    insert_ignore(session, CapCounter, account_id=account_id, rule_code=code, period_key=key, earned=0)
-    where = (CapCounter.account_id == account_id, CapCounter.rule_code == code, CapCounter.period_key == key)
-    for _ in range(50):
-        earned = session.scalar(select(CapCounter.earned).where(*where).execution_options(populate_existing=True))
-        grant = max(0, min(want, cap - earned))
-        if grant == 0:
-            return 0
-        done = session.execute(update(CapCounter).where(*where, CapCounter.earned == earned)
-                               .values(earned=earned + grant).execution_options(synchronize_session=False))
-        if done.rowcount == 1:
-            return grant
-    raise Conflict("Too many concurrent credits for this holder; retry.", code="busy")
+@dataclass
+class CreditRequest:
+    """One credit to make: ``points`` (an integer, before caps) under ``rule`` for work done at ``at`` (aware),
+    once per ``cause_key``; to ``account`` when given (a merchant), else to resident ``person_id``'s account
+    (opened on the first credit). ``holder`` names who is credited in the result (default ``person_id``)."""
+
+    rule: Rule
+    points: int
+    at: datetime
+    cause_key: str
+    cause_event_id: str | None = None
+    person_id: str | None = None
+    account: Account | None = None
+    holder: str | None = None
+    note: str | None = None
+    created_by: str | None = None
 
 
-def _give_back(session: Session, account_id: str, code: str, key: str, points: int) -> None:
-    session.execute(update(CapCounter).where(CapCounter.account_id == account_id, CapCounter.rule_code == code,
-                                             CapCounter.period_key == key)
-                    .values(earned=CapCounter.earned - points).execution_options(synchronize_session=False))
+def _lock_counters(session: Session, keys: set[tuple[str, str, str]]) -> dict[tuple[str, str, str], int]:
+    """``{(account id, rule code, period key): earned}``, the rows created when missing and locked (``FOR
+    UPDATE`` on PostgreSQL, in key order so two batches never wait on each other in a cycle; SQLite's
+    ``BEGIN IMMEDIATE`` already gives the transaction the database) until the transaction ends."""
+    if not keys:
+        return {}
+    ordered = sorted(keys)
+    insert_ignore_many(session, CapCounter, [dict(account_id=a, rule_code=c, period_key=k, earned=0)
+                                             for a, c, k in ordered])
+    columns = (CapCounter.account_id, CapCounter.rule_code, CapCounter.period_key)
+    rows = session.execute(select(*columns, CapCounter.earned).where(tuple_(*columns).in_(ordered))
+                           .order_by(*columns).with_for_update())
+    return {(a, c, k): earned for a, c, k, earned in rows}
 
 
-def _apply_caps(session: Session, rule: Rule, account: Account, points: int, at: datetime) -> tuple[int, list[str]]:
+def _save_counters(session: Session, counters: dict[tuple[str, str, str], int]) -> None:
+    if counters:
+        table = CapCounter.__table__
+        session.connection().execute(
+            update(table).where(table.c.account_id == bindparam("a"), table.c.rule_code == bindparam("c"),
+                                table.c.period_key == bindparam("k")).values(earned=bindparam("earned")),
+            [{"a": a, "c": c, "k": k, "earned": n} for (a, c, k), n in sorted(counters.items())])
+
+
+def _caps(rule: Rule, at: datetime) -> list[tuple[str, int, str]]:
     keys = period_keys(at)
-    granted, reasons, taken = points, [], []
-    for period, cap in (("day", rule.cap_per_person_per_day), ("month", rule.cap_per_person_per_month)):
-        if cap is None:
-            continue
-        got = _take(session, account.id, rule.code, keys[period], cap, granted)
-        taken.append((keys[period], got))
-        if got < granted:
-            reasons.append(f"cap of {cap} points per person per {period} reached ({keys[period]}, Asia/Shanghai)")
-            for key, was in taken[:-1]:  # an earlier period's counter took more than this one allowed
-                _give_back(session, account.id, rule.code, key, was - got)
-            granted = got
-    return granted, reasons
+    return [(period, cap, keys[period]) for period, cap in (("day", rule.cap_per_person_per_day),
+                                                             ("month", rule.cap_per_person_per_month))
+            if cap is not None]
 
 
-def _decide(session, *, rule: Rule, holder: str | None, account_id: str | None, cause_event_id: str | None,
-            outcome: str, requested: int, granted: int, reason: str, at: datetime) -> None:
-    session.add(CreditDecision(cause_event_id=cause_event_id, person_id=holder, account_id=account_id,
-                               rule_code=rule.code, rule_version=rule.version, outcome=outcome,
-                               requested=requested, granted=granted, reason=reason[:300], occurred_at=at,
-                               created_at=utcnow()))
+def credit_many(session: Session, requests: list[CreditRequest]) -> list[CreditResult]:
+    """Make ``requests`` in their order, exactly as if one by one, with a fixed number of statements however
+    many there are (the consumer credits a whole batch of events at once); one :class:`CreditResult` each.
+
+    For each request: a ``cause_key`` already credited (in the ledger or earlier in the list) grants nothing
+    (outcome ``duplicate``); ``points`` < 1 (hours that round down to nothing) is ``refused``; a cap reached
+    grants what is left (``capped``) or nothing (``refused``). The community's issuing account is debited.
+    Every outcome but ``credited`` records a ``CreditDecision`` with the reason.
+
+    Caps hold under concurrency: the counters of the list are locked before they are read (see
+    :func:`_lock_counters`), so two replicas crediting one holder wait for each other and count exactly.
+    """
+    residents = ledger.resident_accounts(session, [r.person_id for r in requests if r.account is None])
+    accounts = [r.account if r.account is not None else residents[r.person_id] for r in requests]
+    credited = set(session.scalars(select(Transfer.cause_key).where(
+        Transfer.cause_key.in_(sorted({r.cause_key for r in requests})))))
+    counters = _lock_counters(session, {(account.id, r.rule.code, key) for r, account in zip(requests, accounts)
+                                        if r.points >= 1 and r.cause_key not in credited
+                                        for _, _, key in _caps(r.rule, r.at)})
+    changed: set[tuple[str, str, str]] = set()
+    results, postings, decisions = [], [], []
+    for r, account in zip(requests, accounts):
+        holder = r.holder if r.holder is not None else r.person_id
+        granted, reasons, transfer_id, used = r.points, [], None, []
+        if r.cause_key in credited:
+            outcome, granted, reasons = "duplicate", 0, [f"already credited for {r.cause_key}"]
+        elif r.points < 1:
+            outcome, granted, reasons = "refused", 0, ["less than one whole point after rounding down"]
+        else:
+            for period, cap, key in _caps(r.rule, r.at):
+                used.append((account.id, r.rule.code, key))
+                left = max(0, cap - counters[used[-1]])
+                if left < granted:
+                    reasons.append(f"cap of {cap} points per person per {period} reached ({key}, Asia/Shanghai)")
+                    granted = left
+            outcome = "refused" if granted <= 0 else "capped" if granted < r.points else "credited"
+        if granted > 0:
+            for key in used:
+                counters[key] += granted
+                changed.add(key)
+            credited.add(r.cause_key)
+            transfer_id = uuid7()
+            postings.append(dict(id=transfer_id, credit_account_id=account.id, amount=granted,
+                                 occurred_at=r.at, rule_code=r.rule.code, rule_version=r.rule.version,
+                                 category=r.rule.category, cause_event_id=r.cause_event_id,
+                                 cause_key=r.cause_key, note=r.note, created_by=r.created_by))
+        reason = "; ".join(reasons) or None
+        if outcome != "credited":
+            decisions.append(dict(cause_event_id=r.cause_event_id, person_id=holder, account_id=account.id,
+                                  rule_code=r.rule.code, rule_version=r.rule.version, outcome=outcome,
+                                  requested=r.points, granted=max(granted, 0), reason=reason[:300],
+                                  occurred_at=r.at, created_at=utcnow()))
+        results.append(CreditResult(holder, max(granted, 0), transfer_id, outcome, r.points, reason, account.id,
+                                    account))
+    _save_counters(session, {key: counters[key] for key in changed})
+    ledger.issue(session, postings)
+    if decisions:
+        session.connection().execute(insert(CreditDecision.__table__), decisions)
+    return results
 
 
 def credit_account(session: Session, *, rule: Rule, account: Account, holder: str | None, points: int,
                    at: datetime, cause_key: str, cause_event_id: str | None, note: str | None = None,
                    created_by: str | None = None) -> CreditResult:
-    """Credit ``points`` (an integer) to ``account`` under ``rule`` once per ``cause_key``, within the caps.
-
-    The community's issuing account is debited. A ``cause_key`` already credited grants nothing (outcome
-    ``duplicate``); a cap reached grants what is left (``capped``) or nothing (``refused``); ``points`` < 1
-    (hours that round down to nothing) is ``refused``. Every outcome but ``credited`` records a
-    ``CreditDecision`` with the reason.
-    """
-    def decided(outcome: str, granted: int, reason: str, transfer_id: str | None = None) -> CreditResult:
-        _decide(session, rule=rule, holder=holder, account_id=account.id, cause_event_id=cause_event_id,
-                outcome=outcome, requested=points, granted=granted, reason=reason, at=at)
-        return CreditResult(holder, granted, transfer_id, outcome, points, reason, account.id)
-
-    if session.scalar(select(Transfer.id).where(Transfer.cause_key == cause_key)) is not None:
-        return decided("duplicate", 0, f"already credited for {cause_key}")
-    if points < 1:
-        return decided("refused", 0, "less than one whole point after rounding down")
-    granted, reasons = _apply_caps(session, rule, account, points, at)
-    if granted <= 0:
-        return decided("refused", 0, "; ".join(reasons))
-    row = ledger.transfer(session, debit=ledger.system_account(session, ledger.ISSUING), credit=account,
-                          amount=granted, kind="credit", occurred_at=at, rule_code=rule.code,
-                          rule_version=rule.version, category=rule.category, cause_event_id=cause_event_id,
-                          cause_key=cause_key, note=note, created_by=created_by)
-    if granted < points:
-        return decided("capped", granted, "; ".join(reasons), row.id)
-    return CreditResult(holder, granted, row.id, "credited", points, None, account.id)
+    """Credit ``points`` (an integer) to ``account`` under ``rule`` once per ``cause_key``, within the caps;
+    one request of :func:`credit_many`."""
+    return credit_many(session, [CreditRequest(rule=rule, points=points, at=at, cause_key=cause_key,
+                                               cause_event_id=cause_event_id, account=account, holder=holder,
+                                               note=note, created_by=created_by)])[0]
 
 
 def credit(session: Session, *, rule: Rule, person_id: str, points: int, at: datetime, cause_key: str,
            cause_event_id: str | None, note: str | None = None, created_by: str | None = None) -> CreditResult:
-    """Credit a resident (their account is opened on the first credit); see :func:`credit_account`."""
-    account = ledger.resident_account(session, person_id)
-    return credit_account(session, rule=rule, account=account, holder=person_id, points=points, at=at,
-                          cause_key=cause_key, cause_event_id=cause_event_id, note=note, created_by=created_by)
+    """Credit a resident (their account is opened on the first credit); one request of :func:`credit_many`."""
+    return credit_many(session, [CreditRequest(rule=rule, points=points, at=at, cause_key=cause_key,
+                                               cause_event_id=cause_event_id, person_id=person_id, note=note,
+                                               created_by=created_by)])[0]
 
 
 def account_of(session: Session, person_id: str) -> Account | None:

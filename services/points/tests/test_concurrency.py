@@ -119,3 +119,62 @@ def test_concurrent_redemptions_never_overdraw_or_oversell(db_url, amqp_url, tmp
         assert client.get("/api/v1/accounts/P-CAP", headers=CLERK).get_json()["balance"] == 20
     finally:
         web.stop()
+
+
+def test_two_replicas_crediting_one_person_at_once_keep_the_cap_and_credit_a_case_once(db_url):
+    """Two consumers (worker replicas) each take a batch of 15 resolved cases for one mediator in one month at
+    the same moment (20 points each, at most 200 a month: the seed's rule; one credit of the month before), and
+    both batches also carry the same case for another person under different event ids. Repeated: the mediator
+    ends at exactly 200 every time (ten credits, 21 refusals with the reason), the shared case is credited once."""
+    import threading
+    import time
+
+    from sqlalchemy import func, select, text
+    from sqlalchemy.orm import Session
+
+    from shared.db import engine_for
+    from services.points.models import CreditDecision, Transfer
+
+    from .helpers import balance, deliver, load_seed_configuration, resolved
+
+    client = make_client("points", db_url)
+    load_seed_configuration(client)
+    for month in (4, 5, 6):
+        mediator, other = f"P-M{month}", f"P-O{month}"
+        batches = [[resolved(f"C-{month}-{w}-{i}", f"2024-{month:02d}-{i + 1:02d}T20:00:00+08:00",
+                             [(mediator, "mediator")]) for i in range(15)] for w in range(2)]
+        # the same case under two event ids, one per replica (a case resolved twice; a publisher's retry)
+        twins = [[resolved(f"C-{month}-shared", f"2024-{month:02d}-20T20:00:00+08:00", [(other, "volunteer")])]
+                 for _ in range(2)]
+        # the month's cap counter exists before the race (a first credit), so no insert makes the replicas wait
+        assert deliver(db_url, resolved(f"C-{month}-first", f"2024-{month:02d}-01T08:00:00+08:00",
+                                        [(mediator, "mediator")])) == ["ack"]
+        barrier = threading.Barrier(2)
+
+        def run(batch):
+            barrier.wait()
+            return deliver(db_url, *batch)  # each call its own consumer and session, as each worker has
+
+        # the test holds the issuing account (which every credit debits) for a second, so both replicas have
+        # read their caps before either can finish: only the counters' locks keep the second from stale counts
+        for race in (batches, twins):
+            with engine_for(db_url).connect() as holder:
+                holder.execute(text("SELECT id FROM accounts WHERE code = 'issuing' FOR UPDATE"
+                                    if db_url.startswith("postgresql") else "UPDATE accounts SET code = code"))
+                with ThreadPoolExecutor(max_workers=2) as pool:
+                    running = [pool.submit(run, batch) for batch in race]
+                    time.sleep(1.0)
+                    holder.rollback()
+                    outcomes = [f.result() for f in running]
+            assert outcomes == [["ack"] * len(race[0])] * 2
+        assert balance(client, mediator)["balance"] == 200
+        assert balance(client, other)["balance"] == 20
+        with Session(engine_for(db_url)) as s:
+            refused = s.scalars(select(CreditDecision.reason).where(CreditDecision.person_id == mediator)).all()
+            credits = s.scalar(select(func.count()).select_from(Transfer).where(
+                Transfer.cause_key.like(f"%:case:C-{month}-%:{mediator}")))
+            duplicates = s.scalar(select(func.count()).select_from(CreditDecision).where(
+                CreditDecision.person_id == other, CreditDecision.outcome == "duplicate"))
+        assert credits == 10 and len(refused) == 21
+        assert all(f"cap of 200 points per person per month reached (2024-{month:02d}" in r for r in refused)
+        assert duplicates == 1
