@@ -128,7 +128,6 @@ def record_appraisal(session: Session, application_id: str, data: dict, actor: s
                updated_at=utcnow())
     audit.record(session, actor, "application.appraised", "application", application.id,
                  {k: data.get(k) for k in ("appraised_on", "participants", "outcome")})
-    session.refresh(application)
     return application
 
 
