@@ -3,6 +3,7 @@ dates are Asia/Shanghai days (``YYYY-MM-DD``); times ISO 8601 with an offset."""
 from __future__ import annotations
 
 from shared import schemas as s
+from shared.errors import MAX_FIELD_ERRORS, Unprocessable, flatten_messages, invalid_fields
 from shared.pagination import PageArgs, page_schema
 from shared.schemas import ValidationError
 
@@ -14,6 +15,8 @@ from .domain.personal import check_id_number, valid_phone
 from .domain.volunteers import ACTIVITY_KINDS
 
 CODE = r"^[a-z][a-z0-9_]*$"
+#: records in one history import batch
+BATCH_MAX = 500
 
 
 def PositiveMoney(**kw):
@@ -354,6 +357,47 @@ class ApplicationImportSchema(ApplicationCreateSchema):
     objections = s.List(s.Nested(ObjectionImportSchema), load_default=list, validate=s.validate.Length(max=50))
     decision = s.Nested(DecisionCreateSchema)
     disbursement = s.Nested(DisbursementImportSchema, metadata={"description": "approved applications"})
+
+
+class ApplicationImportBatchSchema(s.Schema):
+    """1 to 500 applications, each exactly as the single history import takes it."""
+
+    applications = s.Nested(ApplicationImportSchema, many=True, required=True,
+                            validate=s.validate.Length(min=1, max=BATCH_MAX))
+
+    def handle_error(self, error, data, **kwargs):
+        """Invalid records are named by index in the field paths (``applications.12.applicant.id_number``) and,
+        beside them, by their ``ref``: extension members ``index`` and ``ref`` (the first) and ``items`` (each)."""
+        records = data.get("applications") if isinstance(data, dict) else None
+        messages = error.messages.get("applications") if isinstance(error.messages, dict) else None
+        if not isinstance(records, list) or not isinstance(messages, dict):
+            return
+        named = [{"index": i, "ref": _ref_of(records[i])} for i in sorted(k for k in messages if isinstance(k, int))
+                 if i < len(records)][:MAX_FIELD_ERRORS]
+        if named:
+            detail, errors = invalid_fields(flatten_messages(error.messages))
+            raise Unprocessable(detail, code="unprocessable-entity", errors=errors, index=named[0]["index"],
+                                ref=named[0]["ref"], items=named)
+
+
+def _ref_of(record) -> str | None:
+    ref = record.get("ref") if isinstance(record, dict) else None
+    return ref[:64] if isinstance(ref, str) else None
+
+
+class ImportResultSchema(s.Schema):
+    index = s.Integer(dump_only=True, metadata={"description": "the record's place in the request (from 0)"})
+    ref = s.String(dump_only=True, allow_none=True)
+    id = s.String(dump_only=True, metadata={"description": "the application's id"})
+    status = s.String(dump_only=True, metadata={"enum": list(STATUSES)})
+    created = s.Boolean(dump_only=True, metadata={"description": "false: stored before (same ref, or the same "
+                                                                 "person's live application), left unchanged"})
+
+
+class ImportBatchResultSchema(s.Schema):
+    items = s.List(s.Nested(ImportResultSchema), dump_only=True, metadata={"description": "in input order"})
+    created = s.Integer(dump_only=True, metadata={"description": "records stored by this request"})
+    existing = s.Integer(dump_only=True, metadata={"description": "records stored before, unchanged"})
 
 
 class ApplicationSchema(s.Schema):

@@ -61,6 +61,15 @@ def take(session: Session, campaign_id: str, level: str, county: str | None, amo
     return result.rowcount == 1
 
 
+def lock_bodies(session: Session, campaign_id: str, bodies: set[str]) -> None:
+    """Lock the funds rows of ``bodies`` in one order (by body) until the transaction ends (PostgreSQL; SQLite
+    serialises writers and ignores it). A transaction that takes several bodies' funds calls this first, so two
+    such transactions wait for each other instead of deadlocking. It checks nothing: :func:`take` does."""
+    if bodies:
+        session.execute(select(Fund.body).where(Fund.campaign_id == campaign_id, Fund.body.in_(sorted(bodies)))
+                        .order_by(Fund.body).with_for_update())
+
+
 def available(session: Session, campaign_id: str, level: str, county: str | None) -> Decimal:
     row = session.execute(select(Fund.donated_fen, Fund.committed_fen).where(
         Fund.campaign_id == campaign_id, Fund.body == body_of(level, county))).first()

@@ -13,11 +13,11 @@ from ..domain import campaigns as campaign_rules
 from ..domain import funds
 from ..domain import imports as import_rules
 from ..models import Application, Campaign, Disbursement, Donation
-from ..schemas import (ApplicationArgs, ApplicationCreateSchema, ApplicationImportSchema, ApplicationPage,
-                       ApplicationSchema, AsOfArgs, CampaignCreateSchema, CampaignPage, CampaignSchema,
+from ..schemas import (ApplicationArgs, ApplicationCreateSchema, ApplicationImportBatchSchema, ApplicationImportSchema,
+                       ApplicationPage, ApplicationSchema, AsOfArgs, CampaignCreateSchema, CampaignPage, CampaignSchema,
                        CaringUnitCreateSchema, CaringUnitListSchema, CaringUnitSchema, DisbursementArgs,
                        DisbursementPage, DonationArgs, DonationCreateSchema, DonationPage, DonationSchema,
-                       OrganisationRankingSchema, RankingArgs, TotalsSchema)
+                       ImportBatchResultSchema, OrganisationRankingSchema, RankingArgs, TotalsSchema)
 from .common import CLERKS, READERS, VETTERS, application_view, vault
 
 blp = Blueprint("campaigns", __name__, url_prefix="/campaigns",
@@ -204,6 +204,40 @@ class ApplicationImports(MethodView):
         application, created = import_rules.import_application(db(), vault(), campaign_id, data,
                                                                current_principal().sub)
         return application_view(application), (201 if created else 200)
+
+
+@blp.route("/<campaign_id>/application-import-batches")
+class ApplicationImportBatches(MethodView):
+    @blp.roles(*CLERKS)
+    @blp.arguments(ApplicationImportBatchSchema)
+    @command
+    @blp.response(201, ImportBatchResultSchema)
+    @blp.alt_response(200, schema=ImportBatchResultSchema, description="Every record was stored before: each as "
+                                                                       "it stands, unchanged")
+    @blp.problems(404, 409)
+    def post(self, data, campaign_id):
+        """Import 1 to 500 applications with their whole recorded vetting (history loading, e.g. the seed
+        scenario): ``{"applications": [...]}``, each record exactly the body of ``application-imports``
+        (dates as Asia/Shanghai days, amounts as yuan decimal strings).
+
+        One transaction: the records are applied in order, each by the single import's own steps and rules
+        (order of steps, dates, the notice window, objections, the paying body's funds by the same atomic update).
+        A record already stored (same ``ref``, or without a ref the person's live application) is reported with
+        ``created: false`` and left unchanged, as the single import's 200.
+
+        Answer (201; 200 when every record was stored before): ``items`` in input order, each ``index``,
+        ``ref``, ``id``, ``status``, ``created``; and the counts ``created`` and ``existing``.
+
+        A refused record refuses the whole batch, nothing stored, with the problem (and status) the single import
+        gives it — 422 for an invalid field or a broken rule, 409 ``insufficient-funds`` / ``notice-closed`` /
+        ``duplicate-ref`` ... — its fields prefixed ``applications.<index>.`` (``applications.12.applicant.id_number``,
+        ``applications.3.disbursement``) and the extension members ``index`` and ``ref`` naming the record (an
+        invalid body names every invalid record in ``items``). Accepts ``Idempotency-Key``.
+        """
+        results = import_rules.import_batch(db(), vault(), campaign_id, data["applications"], current_principal().sub)
+        created = sum(1 for r in results if r["created"])
+        body = {"items": results, "created": created, "existing": len(results) - created}
+        return body, (201 if created else 200)
 
 
 @blp.route("/<campaign_id>/disbursements")
