@@ -3,14 +3,19 @@ whole vetting workflow — household survey, democratic appraisal, public notice
 disbursement, issued from the paying body's funds and marked paid; the volunteer shift of the rider's story.
 
 Donations go first (a disbursement is bounded by the funds donated to its paying body); applications are
-independent of each other, so they run on the thread pool. A new application goes in ONE request, the history
-import (``POST /campaigns/{id}/application-imports``: the service applies every step's rules in order in one
-transaction, so a refused record leaves nothing behind); one an earlier run left part-way through (the
-step-by-step loader of old, or a run stopped between a step and the next) is carried on step by step.
+independent of each other, so they run on the thread pool. New applications go in batches of ``BATCH``, one
+request each, to the batch history import (``POST /campaigns/{id}/application-import-batches``: the service
+applies every record's steps by the single import's rules in order in one transaction, so a refused record
+leaves nothing of its batch behind and the message names it: file, line, ref, step and field). One an earlier
+run left part-way through (the step-by-step loader of old, or a run stopped between a step and the next) is
+carried on step by step.
 """
 from __future__ import annotations
 
-from .client import Api, Progress, Refused, Where, describe_problem, idem_key, run_parallel
+import hashlib
+import os
+
+from .client import POOL, Api, Progress, Refused, Where, describe_problem, idem_key, run_parallel
 from .data import Record, Scenario
 
 CAMPAIGN, DONATIONS, APPLICATIONS = "relief.campaign.json", "relief.donations.jsonl", "relief.applications.jsonl"
@@ -19,6 +24,12 @@ DONATION_FIELDS = ("receipt_no", "ref", "level", "amount", "received_at", "note"
 APPLICATION_FIELDS = ("ref", "county", "level", "assistance_type", "household", "requested_amount", "applied_on")
 #: how far along the workflow an application's status is
 STAGE = {"submitted": 0, "surveyed": 1, "appraised": 2, "in_notice": 3, "approved": 4, "rejected": 4}
+#: new applications per request (the service takes 1-500): one batch is one transaction, about a second or two
+#: of relief's single SQLite writer, so the batches waiting for it stay well inside its 30 s busy timeout
+BATCH = int(os.environ.get("REPLAY_RELIEF_BATCH", "200"))
+#: batches in flight: the writer takes one at a time (SQLite; on PostgreSQL each batch locks its paying bodies'
+#: funds rows), the others are read and validated meanwhile
+BATCH_THREADS = min(POOL, 3)
 
 
 def campaign(api: Api, scenario: Scenario) -> str | None:
@@ -82,8 +93,8 @@ def import_body(rec: Record) -> dict:
 
 
 class Applications:
-    """Each application's workflow from where the service has it: what an earlier run recorded is skipped, a new
-    one is imported whole, one stored part-way through is carried on step by step."""
+    """Each application's workflow from where the service has it: what an earlier run recorded is skipped, new ones
+    are imported whole in batches, one stored part-way through is carried on step by step."""
 
     def __init__(self, api: Api, campaign_id: str):
         self.api, self.campaign_id = api, campaign_id
@@ -91,28 +102,35 @@ class Applications:
         self.paid = {d["application_id"] for d in api.items(f"/campaigns/{campaign_id}/disbursements",
                                                              {"status": "paid"})}
 
+    def done(self, rec: Record) -> bool:
+        """Recorded to its end by an earlier run."""
+        app = self.stored.get(rec["ref"])
+        return app is not None and (app["status"] == "rejected" or app["id"] in self.paid)
+
+    def import_batch(self, records: list[Record]) -> None:
+        """New records in one request; one stored meanwhile (``created: false``) is carried on from where it
+        stands. A refused batch stops the replay naming the record the service named."""
+        path = f"/campaigns/{self.campaign_id}/application-import-batches"
+        refs = "\n".join(rec["ref"] for rec in records)
+        answer = self.api.request("POST", path, body={"applications": [import_body(rec) for rec in records]},
+                                  key=idem_key("import-batch", hashlib.sha256(refs.encode()).hexdigest()))
+        if answer.status not in (200, 201):
+            raise Refused(refusal(records, answer, "POST " + path))
+        for rec, item in zip(records, answer["items"]):
+            if not item["created"] and item["status"] != "rejected":
+                where = Where(rec.file, rec.line, rec["ref"])
+                self.carry_on(rec, self.api.get(f"/applications/{item['id']}", where=where).body)
+
     def replay(self, rec: Record) -> None:
+        """A record stored part-way through by an earlier run."""
+        self.carry_on(rec, self.stored[rec["ref"]])
+
+    def carry_on(self, rec: Record, app: dict) -> None:
+        """The steps of ``rec`` the stored application ``app`` has not had yet, one request each."""
         api, ref = self.api, rec["ref"]
         where = Where(rec.file, rec.line, ref)
-        app = self.stored.get(ref)
-        if app is not None and (app["status"] == "rejected" or app["id"] in self.paid):
-            return  # recorded to its end by an earlier run
-        if app is None:
-            # the whole recorded vetting in one request, applied by the service step by step in one transaction;
-            # 200: stored before (by another run): carry on below from where it stands (nothing, if complete)
-            answer = api.request("POST", f"/campaigns/{self.campaign_id}/application-imports", body=import_body(rec),
-                                 key=idem_key("import", ref))
-            if answer.status == 201:
-                return
-            if answer.status != 200:
-                step = answer.get("step") if isinstance(answer.body, dict) else None
-                raise Refused(f"relief refused {where} (import the application"
-                              f"{': ' + step.replace('_', ' ') if step else ''}):\n"
-                              f"    POST /campaigns/{self.campaign_id}/application-imports\n"
-                              f"    {describe_problem(answer)}")
-            app = answer.body
-            if app["status"] == "rejected":
-                return
+        if app["status"] == "rejected":
+            return
         base, stage = f"/applications/{app['id']}", STAGE.get(app["status"], 0)
 
         survey = rec["household_survey"]
@@ -203,9 +221,31 @@ def load(api: Api, scenario: Scenario, show: bool = True) -> str | None:
 
     applications = scenario.jsonl(APPLICATIONS)
     progress = Progress("relief applications", len(applications), show)
-    run_parallel(Applications(api, campaign_id).replay, applications, progress)
+    loader = Applications(api, campaign_id)
+    fresh = [rec for rec in applications if rec["ref"] not in loader.stored]
+    started = [rec for rec in applications if rec["ref"] in loader.stored and not loader.done(rec)]
+    progress.update(len(applications) - len(fresh) - len(started))
+    run_parallel(loader.import_batch, [fresh[i:i + BATCH] for i in range(0, len(fresh), BATCH)], progress,
+                 threads=BATCH_THREADS, weight=len)
+    run_parallel(loader.replay, started, progress)
     progress.close()
     return campaign_id
+
+
+def refusal(records: list[Record], answer, request: str) -> str:
+    """The message of a refused batch: the record the problem names (``index``) by file, line and ref, the step,
+    and its fields as the single import names them (without the ``applications.<index>.`` prefix)."""
+    body = answer.body if isinstance(answer.body, dict) else {}
+    index = body.get("index")
+    if not isinstance(index, int) or not 0 <= index < len(records):
+        first, last = records[0], records[-1]
+        return (f"relief refused {first.file} lines {first.line}-{last.line} (import the applications):\n"
+                f"    {request}\n    {describe_problem(answer)}")
+    rec, step = records[index], body.get("step")
+    return (f"relief refused {Where(rec.file, rec.line, rec['ref'])} (import the application"
+            f"{': ' + step.replace('_', ' ') if step else ''}):\n"
+            f"    {request} (record {index + 1} of {len(records)})\n"
+            f"    {describe_problem(answer).replace(f'field applications.{index}.', 'field ')}")
 
 
 def volunteer_shift(api: Api, person_id: str, step: dict, where: Where) -> None:
