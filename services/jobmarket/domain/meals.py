@@ -113,9 +113,9 @@ def issue_ticket(session: Session, worker: Worker, actor: str, *, issued_at: dat
     """Issue the next numbered ticket of the day of ``issued_at`` (default now) to ``worker``.
 
     ``served_on``, when given, must be that day (422 otherwise). ``served_at`` (history: a ticket issued and
-    served) also calls the number, which must then be the next to call (409 otherwise).
-    Raises :class:`MealsSoldOut` (409) at capacity, 409 ``ticket-exists`` for a second ticket that day.
-    Publishes ``jobmarket.meal_ticket.issued.v1``.
+    served) also calls the number, which must then be the next to call (409 ``not-next-number``, field
+    ``served_at``, otherwise). Raises :class:`MealsSoldOut` (409) at capacity, 409 ``ticket-exists`` (field
+    ``worker``) for a second ticket that day. Publishes ``jobmarket.meal_ticket.issued.v1``.
     """
     now = utcnow()
     issued_at = own_time(issued_at, "issued_at", now)
@@ -125,33 +125,44 @@ def issue_ticket(session: Session, worker: Worker, actor: str, *, issued_at: dat
                             errors=field_error("served_on", f"Must be {day}, the Asia/Shanghai day of issued_at."))
     if served_at is not None:
         _check_served_at(served_at, issued_at, day, now)
-    existing = session.scalars(select(MealTicket).where(MealTicket.served_on == day,
-                                                        MealTicket.worker_id == worker.id)).first()
-    if existing is not None:
-        raise Conflict(f"This worker already has ticket {existing.ticket_no} on {day}.", code="ticket-exists")
-    ensure_day(session, day, actor)
-    number = session.execute(
-        update(MealDay).where(MealDay.served_on == day, MealDay.issued < MealDay.capacity)
-        .values(issued=MealDay.issued + 1, updated_at=now).returning(MealDay.issued)).scalar_one_or_none()
-    if number is None:
-        raise MealsSoldOut(f"All meals of {day} are given out.", served_on=day.isoformat())
-    price, cost = tariff_on(session, day)
-    ticket = MealTicket(id=uuid7(), served_on=day, ticket_no=number, worker_id=worker.id, price=price, cost=cost,
-                        status="issued", issued_at=issued_at, created_by=actor, created_at=now)
-    session.add(ticket)
-    session.flush()
+    held = session.scalar(select(MealTicket.ticket_no).where(MealTicket.served_on == day,
+                                                             MealTicket.worker_id == worker.id))
+    if held is not None:
+        raise Conflict(f"This worker already has ticket {held} on {day}.", code="ticket-exists",
+                       errors=field_error("worker", f"Holds ticket {held} of {day}."))
+    number = _take_number(session, day, actor, now)
     if served_at is not None:
         called = session.execute(update(MealDay).where(MealDay.served_on == day, MealDay.called == number - 1)
                                  .values(called=number).execution_options(synchronize_session=False))
         if called.rowcount != 1:
-            raise Conflict("Earlier numbers of the day have not been called yet.", code="not-next-number")
-        ticket.status, ticket.served_at = "served", served_at
+            raise Conflict("Earlier numbers of the day have not been called yet.", code="not-next-number",
+                           errors=field_error("served_at", "Earlier numbers of the day are not served yet."))
+    price, cost = tariff_on(session, day)
+    # one INSERT with the final state (served or not): no second UPDATE of the new row
+    ticket = MealTicket(id=uuid7(), served_on=day, ticket_no=number, worker_id=worker.id, price=price, cost=cost,
+                        status="issued" if served_at is None else "served", issued_at=issued_at,
+                        served_at=served_at, created_by=actor, created_at=now)
+    session.add(ticket)
     outbox.publish(session, "jobmarket.meal_ticket.issued.v1", {
         "ticket_id": ticket.id, "served_on": day.isoformat(), "ticket_no": number,
         "worker_person_id": worker.event_ref, "price": f"{price:.2f}", "subsidy": f"{cost - price:.2f}",
         "issued_at": issued_at.isoformat()}, subject=f"meal-days/{day.isoformat()}", time=issued_at)
     session.flush()
     return ticket
+
+
+def _take_number(session: Session, day: date, actor: str, now: datetime) -> int:
+    """The day's next number from its counter (ONE atomic conditional UPDATE); a day not opened yet is opened
+    with the default capacity first (race-safe), so the common case costs one statement, not two."""
+    take = (update(MealDay).where(MealDay.served_on == day, MealDay.issued < MealDay.capacity)
+            .values(issued=MealDay.issued + 1, updated_at=now).returning(MealDay.issued))
+    number = session.execute(take).scalar_one_or_none()
+    if number is None and session.scalar(select(MealDay.served_on).where(MealDay.served_on == day)) is None:
+        ensure_day(session, day, actor)
+        number = session.execute(take).scalar_one_or_none()
+    if number is None:
+        raise MealsSoldOut(f"All meals of {day} are given out.", served_on=day.isoformat())
+    return number
 
 
 def _check_served_at(served_at: datetime, issued_at: datetime, day: date, now: datetime) -> None:
