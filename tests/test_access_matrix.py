@@ -229,6 +229,7 @@ JOBMARKET = {
     "GET /api/v1/meal-days/<served_on>": J_STAFF,
     "PATCH /api/v1/meal-days/<served_on>": J_STAFF,
     "POST /api/v1/meal-days/<served_on>/calls": J_STAFF,
+    "POST /api/v1/meal-days/<served_on>/ticket-imports": J_STAFF,
     "GET /api/v1/meal-tariffs": J_STAFF,
     "POST /api/v1/meal-tariffs": J_STAFF,
     "GET /api/v1/meal-tickets": J_WORKER,

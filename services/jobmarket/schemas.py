@@ -260,6 +260,35 @@ class TicketArgs(PageArgs):
     worker = s.String(max_length=64)
 
 
+class TicketImportItemSchema(TicketCreateSchema):
+    """One ticket of a history import: as the single issue takes it, the day being the path's."""
+
+    class Meta(s.Schema.Meta):
+        exclude = ("served_on",)
+
+    worker = s.String(required=True, max_length=64, metadata={"description": "market card number (W-0001), "
+                                                                             "person_id or id"})
+    issued_at = s.AwareDateTime(required=True, metadata={"description": "when the ticket was issued (aware); on "
+                                                                        "the path's Asia/Shanghai day"})
+
+
+class TicketImportSchema(s.Schema):
+    tickets = s.List(s.Nested(TicketImportItemSchema), required=True, min_items=1, max_items=500,
+                     metadata={"description": "1-500 tickets of the day in number order"})
+
+
+class TicketImportedSchema(TicketSchema):
+    outcome = s.String(dump_only=True, metadata={"enum": ["issued", "existing"],
+                                                 "description": "issued by this import, or held before (unchanged)"})
+
+
+class TicketImportResultSchema(s.Schema):
+    served_on = s.Date(dump_only=True)
+    issued = s.Integer(dump_only=True, metadata={"description": "tickets issued by this import"})
+    existing = s.Integer(dump_only=True, metadata={"description": "tickets held before, left as they are"})
+    tickets = s.List(s.Nested(TicketImportedSchema), dump_only=True, metadata={"description": "in input order"})
+
+
 class CallSchema(s.Schema):
     served_at = s.AwareDateTime(metadata=WHEN)
 

@@ -10,9 +10,11 @@ from shared.pagination import paginate
 
 from .. import policy
 from ..domain import meals as meal_rules
+from ..domain import ticket_imports
 from ..models import MealTariff, MealTicket, Worker
 from ..schemas import (CallSchema, MealDayCreateSchema, MealDaySchema, MealDayUpdateSchema, TariffCreateSchema,
-                       TariffListSchema, TariffSchema, TicketArgs, TicketCreateSchema, TicketPage, TicketSchema)
+                       TariffListSchema, TariffSchema, TicketArgs, TicketCreateSchema, TicketImportResultSchema,
+                       TicketImportSchema, TicketPage, TicketSchema)
 from .access import path_day, STAFF, WORKER, acting_worker, is_staff, own_worker, staff_only_times, visible_worker
 
 meals = Blueprint("meals", __name__, url_prefix="", description="Five-yuan lunch: meal days and numbered tickets")
@@ -104,6 +106,39 @@ class CallsResource(MethodView):
         ticket's issue or on another day.
         """
         return _ticket(meal_rules.call_next(db(), path_day(served_on), data.get("served_at")))
+
+
+@meals.route("/meal-days/<served_on>/ticket-imports")
+class TicketImportsResource(MethodView):
+    @meals.roles(*STAFF)
+    @meals.arguments(TicketImportSchema)
+    @command
+    @meals.response(200, TicketImportResultSchema)
+    @meals.problems(404, 409)
+    def post(self, data, served_on: str):
+        """Import a day's lunch tickets from history (e.g. the seed scenario): ``tickets`` (1-500, in number
+        order), each ``{"worker", "issued_at", "served_at"?}`` as ``POST /meal-tickets`` takes it, ``issued_at``
+        on the path's Asia/Shanghai day.
+
+        In one transaction each ticket is issued (and, with ``served_at``, served) by the same rules as
+        ``POST /meal-tickets``: the number from the day's counter (consecutive from 1, never beyond capacity; a
+        day not opened is opened with the default), one ticket per worker per day, the day's tariff kept on the
+        ticket, serving in number order, one ``jobmarket.meal_ticket.issued.v1`` each. Answers the tickets in
+        input order with ``ticket_no``, ``price``, ``cost``, ``subsidy`` (yuan strings) and ``outcome``:
+        ``issued``, or ``existing`` for a worker who already holds the day's ticket with the same ``issued_at``
+        (and ``served_at`` when given), left unchanged — so a repeated import changes nothing (``issued`` 0).
+
+        A refused item refuses the whole import, nothing stored, with the answer ``POST /meal-tickets`` would
+        give, its fields named ``tickets.<index>.<field>`` (``tickets.<index>`` when it names none) and the
+        member ``index``: 422 ``worker`` (unknown), ``issued_at`` (another day, the future), ``served_at``
+        (before the issue, another day); 409 ``ticket-exists`` (named twice, or held with other times),
+        ``meals-sold-out``, ``not-next-number``. 404 for a path that is not a day. Accepts ``Idempotency-Key``.
+        """
+        results = ticket_imports.import_tickets(db(), path_day(served_on), data["tickets"], current_principal().sub)
+        issued = sum(outcome == ticket_imports.ISSUED for outcome, _, _ in results)
+        body = {"served_on": path_day(served_on), "issued": issued, "existing": len(results) - issued,
+                "tickets": [{**_ticket(t, w), "outcome": outcome} for outcome, t, w in results]}
+        return body
 
 
 @meals.route("/meal-tickets")

@@ -1,7 +1,7 @@
 """Helpers of the jobmarket tests: callers and small shortcuts over the HTTP API."""
 from __future__ import annotations
 
-from shared.testing import auth
+from shared.testing import auth, migrate, service_env, start_web
 
 STAFF = auth("staff-1", "market_staff")
 API = "/api/v1"
@@ -38,3 +38,11 @@ def outbox_events(db_url: str, event_type: str) -> list[dict]:
         rows = conn.execute(select(OutboxMessage.body).where(OutboxMessage.type == event_type)
                             .order_by(OutboxMessage.seq)).scalars().all()
     return [json.loads(r) for r in rows]
+
+
+def serve(db_url: str, tmp_path):
+    """A real gunicorn of jobmarket on ``db_url`` (3 processes x 8 threads, TZ=UTC): ``(process, base URL)``."""
+    migrate("jobmarket", db_url)
+    env = service_env("jobmarket", db_url, "amqp://guest:guest@127.0.0.1:1/%2F", TZ="UTC", WEB_CONCURRENCY="3",
+                      WEB_THREADS="8")
+    return start_web("jobmarket", env, tmp_path)

@@ -8,19 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from shared.testing import make_client, migrate, service_env, start_web
+from shared.testing import make_client
 
-from .helpers import API, STAFF, register
+from .helpers import API, STAFF, register, serve
 
 CAPACITY = 12
 WORKERS = 30
-
-
-def _serve(db_url, tmp_path):
-    migrate("jobmarket", db_url)
-    env = service_env("jobmarket", db_url, "amqp://guest:guest@127.0.0.1:1/%2F", TZ="UTC", WEB_CONCURRENCY="3",
-                      WEB_THREADS="8")
-    return start_web("jobmarket", env, tmp_path)
 
 
 def _burst(fn, n):
@@ -39,7 +32,7 @@ def test_tickets_and_the_last_bed_under_concurrent_requests(db_url, tmp_path):
     first = client.post(f"{API}/nap-reservations", headers=STAFF, json={
         "worker": cards[0], "nap_on": "2024-05-02", "requested_at": "2024-05-01T08:00:00+08:00"})
     assert first.get_json()["status"] == "reserved"
-    proc, base = _serve(db_url, tmp_path)
+    proc, base = serve(db_url, tmp_path)
     try:
         def take(i):
             r = requests.post(f"{base}{API}/meal-tickets", headers=STAFF, timeout=60,
