@@ -2,22 +2,28 @@
 lunch ticket issued and served in its number order, the nap room's beds, nap-bed requests in arrival order,
 and the tool inventory.
 
-Days are independent of each other, so days run on the thread pool; within a day tickets go in number order
-and nap requests in the order they arrived (first come, first served).
+Days are independent of each other, so days run on the thread pool; within a day tickets go in number order,
+in one history import a day (``POST /meal-days/{day}/ticket-imports``, up to 500 tickets a request: the same
+rules as one request a ticket, 275 requests instead of 7,588), and nap requests in the order they arrived
+(first come, first served).
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 
-from .client import Api, Progress, Refused, Where, idem_key, run_parallel
+from .client import Answer, Api, Progress, Refused, Where, describe_problem, idem_key, run_parallel
 from .data import Record, Scenario
 
 MEAL_DAYS, MEALS, NAPS, TOOLS = ("jobmarket.meal_days.jsonl", "jobmarket.meals.jsonl", "jobmarket.naps.jsonl",
                                  "jobmarket.tools.jsonl")
 TOOL_FIELDS = ("ref", "kind", "name", "condition", "acquired_at")
+#: tickets a history import takes at most (the service's limit)
+IMPORT_MAX = 500
 
 
 def ticket_times(served_on: str, ticket_no: int) -> tuple[str, str]:
@@ -105,25 +111,50 @@ def meal_day(api: Api, rec: Record) -> None:
 
 
 def tickets_of_day(api: Api, day: str, records: list[Record], progress: Progress) -> None:
-    """Issue (and serve) the day's tickets in number order; those already issued are checked, not repeated."""
+    """The day's tickets in number order through the history import, up to IMPORT_MAX a request (issued and
+    served by the same rules as one by one); those already issued are checked, not sent again."""
     stored = {t["ticket_no"]: t for t in api.items("/meal-tickets", {"served_on": day})}
+    missing = []
     for rec in sorted(records, key=lambda r: r["ticket_no"]):
-        where = Where(rec.file, rec.line, f"{day} ticket {rec['ticket_no']}")
         have = stored.get(rec["ticket_no"])
-        if have is not None:
-            if have["card_no"] != rec["worker"]:
-                raise Refused(f"jobmarket holds ticket {rec['ticket_no']} of {day} for {have['card_no']}, "
-                              f"but {where} gives it to {rec['worker']} (field worker)")
-            progress.update()
-            continue
-        issued_at, served_at = ticket_times(day, rec["ticket_no"])
-        got = api.post("/meal-tickets", {"worker": rec["worker"], "served_on": day, "issued_at": issued_at,
-                                         "served_at": served_at}, where, "issue and serve the ticket",
-                       key=idem_key("ticket", day, rec["ticket_no"]), ok=(201,)).body
-        if got["ticket_no"] != rec["ticket_no"]:
-            raise Refused(f"jobmarket numbered {where} {got['ticket_no']} (field ticket_no): an earlier number of "
-                          f"the day is missing from the records")
-        progress.update()
+        if have is None:
+            missing.append(rec)
+        elif have["card_no"] != rec["worker"]:
+            raise Refused(f"jobmarket holds ticket {rec['ticket_no']} of {day} for {have['card_no']}, "
+                          f"but {_where(rec)} gives it to {rec['worker']} (field worker)")
+    progress.update(len(records) - len(missing))
+    for start in range(0, len(missing), IMPORT_MAX):
+        chunk = missing[start:start + IMPORT_MAX]
+        body = {"tickets": [{"worker": rec["worker"], **dict(zip(("issued_at", "served_at"),
+                                                                   ticket_times(day, rec["ticket_no"])))}
+                            for rec in chunk]}
+        path = f"/meal-days/{day}/ticket-imports"
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]  # records may change
+        answer = api.request("POST", path, body=body, key=idem_key("tickets", day, chunk[0]["ticket_no"], digest))
+        if answer.status != 200:
+            rec = chunk[_refused_index(answer, len(chunk))]
+            raise Refused(f"jobmarket refused {_where(rec)} (issue and serve the ticket, in the day's import):\n"
+                          f"    POST {path}\n    {describe_problem(answer)}")
+        for rec, got in zip(chunk, answer["tickets"]):
+            if got["ticket_no"] != rec["ticket_no"]:
+                raise Refused(f"jobmarket numbered {_where(rec)} {got['ticket_no']} (field ticket_no): an earlier "
+                              f"number of the day is missing from the records")
+        progress.update(len(chunk))
+
+
+def _where(rec: Record) -> Where:
+    return Where(rec.file, rec.line, f"{rec['served_on']} ticket {rec['ticket_no']}")
+
+
+def _refused_index(answer: Answer, size: int) -> int:
+    """Which item of an import the service refused: its ``index`` member, else the first ``tickets.<n>`` field
+    (a schema error); 0 when neither names one."""
+    index = answer.get("index") if isinstance(answer.body, dict) else None
+    if not isinstance(index, int):
+        fields = [str(e.get("field", "")) for e in (answer.get("errors") or []) if isinstance(e, dict)]
+        found = [int(m.group(1)) for f in fields if (m := re.match(r"tickets\.(\d+)\b", f))]
+        index = min(found, default=0)
+    return index if 0 <= index < size else 0
 
 
 def naps_of_day(api: Api, day: str, records: list[Record], progress: Progress) -> None:
