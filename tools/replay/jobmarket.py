@@ -149,9 +149,10 @@ def _where(rec: Record) -> Where:
 def _refused_index(answer: Answer, size: int) -> int:
     """Which item of an import the service refused: its ``index`` member, else the first ``tickets.<n>`` field
     (a schema error); 0 when neither names one."""
-    index = answer.get("index") if isinstance(answer.body, dict) else None
+    body = answer.body if isinstance(answer.body, dict) else {}
+    index = body.get("index")
     if not isinstance(index, int):
-        fields = [str(e.get("field", "")) for e in (answer.get("errors") or []) if isinstance(e, dict)]
+        fields = [str(e.get("field", "")) for e in (body.get("errors") or []) if isinstance(e, dict)]
         found = [int(m.group(1)) for f in fields if (m := re.match(r"tickets\.(\d+)\b", f))]
         index = min(found, default=0)
     return index if 0 <= index < size else 0
