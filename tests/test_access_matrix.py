@@ -153,6 +153,7 @@ RELIEF = {
     "GET /api/v1/campaigns/<campaign_id>/applications": R_READERS,
     "POST /api/v1/campaigns/<campaign_id>/applications": R_VETTERS,
     "POST /api/v1/campaigns/<campaign_id>/application-imports": R_CLERKS,
+    "POST /api/v1/campaigns/<campaign_id>/application-import-batches": R_CLERKS,
     "GET /api/v1/campaigns/<campaign_id>/caring-units": R_READERS,
     "POST /api/v1/campaigns/<campaign_id>/caring-units": R_CLERKS,
     "GET /api/v1/campaigns/<campaign_id>/disbursements": R_MONEY,
