@@ -76,8 +76,12 @@ def credits_of(stack, person_id) -> int:
 
 
 def channel(stack):
+    """A connection and a channel in confirm mode: a test publishes and closes at once, and only a confirm says
+    the broker has routed each message before the connection ends."""
     conn = pika.BlockingConnection(pika.URLParameters(stack.amqp_url))
-    return conn, conn.channel()
+    ch = conn.channel()
+    ch.confirm_delivery()
+    return conn, ch
 
 
 def test_resolve_credits_participants_end_to_end(stack):

@@ -53,6 +53,7 @@ def test_a_database_outage_spends_no_delivery_attempts(pg_url, amqp_url):
 
     wait_until(declared, 30, message="the consumer's queue")
     ch = conn.channel()
+    ch.confirm_delivery()  # only a confirm says the broker has routed each message
     with _pg_admin() as admin:
         admin.execute(f'ALTER DATABASE "{db_name}" ALLOW_CONNECTIONS false')
         admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (db_name,))

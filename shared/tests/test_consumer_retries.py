@@ -40,6 +40,7 @@ def setup(tmp_path, amqp_url):
 def publish(settings, *events):
     conn = pika.BlockingConnection(pika.URLParameters(settings.amqp_url))
     ch = conn.channel()
+    ch.confirm_delivery()  # closed right after: only a confirm says the broker has routed each message
     for e in events:
         ch.basic_publish(settings.exchange, e["type"], json.dumps(e).encode(),
                          pika.BasicProperties(message_id=e["id"], delivery_mode=2,
@@ -139,6 +140,7 @@ def test_unknown_type_and_missing_attributes_go_dead_at_once(setup):
     consumer, stop, t = run_consumer(settings, engine, queue, {TYPE: lambda s, e: None})
     conn = pika.BlockingConnection(pika.URLParameters(settings.amqp_url))
     ch = conn.channel()
+    ch.confirm_delivery()  # closed right after: only a confirm says the broker has routed each message
     ch.queue_bind(queue, settings.exchange, "other.thing.v1")
     no_id = {"specversion": "1.0", "source": "/x", "type": TYPE, "data": {}}
     ch.basic_publish(settings.exchange, TYPE, json.dumps(no_id).encode(), pika.BasicProperties(message_id="no-id"))

@@ -90,6 +90,7 @@ def failing_consumer(db_url, amqp_url):
     sent = [evaluated(f"case-{i}") for i in range(3)]
     conn = pika.BlockingConnection(pika.URLParameters(amqp_url))
     ch = conn.channel()
+    ch.confirm_delivery()  # closed right after: only a confirm says the broker has routed each message
     for e in sent:
         ch.basic_publish(settings.exchange, TYPE, json.dumps(e).encode(), pika.BasicProperties(
             message_id=e["id"], type=TYPE, delivery_mode=2, content_type="application/cloudevents+json"))
