@@ -135,3 +135,141 @@ def declare_consumer_queue(channel, settings, queue: str, bindings: list[str]) -
                 "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue})
     finally:
         declarer.close()
+
+
+class PublishInterrupted(AMQPError):
+    """The connection ended (or the broker stopped answering) before every message of a batch was confirmed.
+    ``outcomes`` holds what was settled before that (``None`` for the rest)."""
+
+    def __init__(self, reason: object, outcomes: list[str | None]):
+        super().__init__(str(reason))
+        self.outcomes = outcomes
+
+
+class ConfirmingPublisher:
+    """Publisher confirms pipelined on one channel: a batch is written at once and the broker's acks are then
+    collected (an ack may cover many messages), instead of one round trip per message as ``BlockingChannel``
+    waits. pika's asynchronous ``SelectConnection``, driven from the calling thread only: its I/O loop runs while
+    :meth:`publish` waits for confirms and while :meth:`idle` waits (so heartbeats are answered).
+
+    :meth:`publish` returns one outcome per message, in order: ``ack`` (the broker has it), ``nack`` (refused),
+    ``returned`` (mandatory and unroutable: no queue is bound to its routing key). It raises
+    :class:`PublishInterrupted` when the connection ends or no confirm comes within ``timeout`` seconds.
+    Messages on one channel keep their order.
+    """
+
+    def __init__(self, url: str, *, name: str, timeout: float = 30.0):
+        self.timeout = timeout
+        self._channel = None
+        self._ready = False
+        self._failure: object | None = None
+        self._pending: dict[int, int] = {}  # delivery tag → index in the batch
+        self._outcomes: list[str | None] = []
+        self._returned: set[str] = set()
+        self._ids: list[str] = []
+        self._tag = 0
+        self._until = None
+        self._connection = pika.SelectConnection(
+            parameters(url, name=name), on_open_callback=self._on_open,
+            on_open_error_callback=self._on_failure, on_close_callback=self._on_failure)
+        self._run_until(lambda: self._ready)
+
+    @property
+    def is_open(self) -> bool:
+        return self._ready and self._failure is None and self._connection.is_open
+
+    # -- callbacks (on the I/O loop, in the calling thread) --------------------------------------------
+    def _on_open(self, connection) -> None:
+        connection.channel(on_open_callback=self._on_channel_open)
+
+    def _on_channel_open(self, channel) -> None:
+        self._channel = channel
+        channel.add_on_close_callback(self._on_failure)
+        channel.add_on_return_callback(self._on_return)
+        channel.confirm_delivery(ack_nack_callback=self._on_confirm, callback=self._on_confirm_mode)
+
+    def _on_confirm_mode(self, _frame) -> None:
+        self._ready = True
+        self._wake()
+
+    def _on_failure(self, _source, reason=None) -> None:
+        self._failure = reason if reason is not None else "connection closed"
+        if self._connection.is_open:  # a channel closed by the broker, or no confirm in time: end it all
+            self._connection.close()
+        self._wake(always=True)
+
+    def _on_return(self, _channel, _method, properties, _body) -> None:
+        self._returned.add(properties.message_id)  # basic.return comes before that message's ack
+
+    def _on_confirm(self, frame) -> None:
+        method = frame.method
+        outcome = "ack" if isinstance(method, pika.spec.Basic.Ack) else "nack"
+        tags = [t for t in self._pending if t <= method.delivery_tag] if method.multiple else [method.delivery_tag]
+        for tag in tags:
+            index = self._pending.pop(tag, None)
+            if index is not None:
+                returned = outcome == "ack" and self._ids[index] in self._returned
+                self._outcomes[index] = "returned" if returned else outcome
+        self._wake()
+
+    def _wake(self, always: bool = False) -> None:
+        if self._until is not None and (always or self._until()):
+            self._connection.ioloop.stop()
+
+    def _run_until(self, predicate) -> None:
+        """Run the I/O loop until ``predicate()`` holds; raise :class:`PublishInterrupted` on failure/timeout."""
+        if self._failure is None and not predicate():
+            self._until = predicate
+            timer = self._connection.ioloop.call_later(self.timeout, lambda: self._on_failure(None, "timed out"))
+            try:
+                self._connection.ioloop.start()
+            finally:
+                self._until = None
+                self._connection.ioloop.remove_timeout(timer)
+        if self._failure is not None:
+            raise PublishInterrupted(self._failure, list(self._outcomes))
+
+    # -- use ------------------------------------------------------------------------------------------
+    def publish(self, messages: list[tuple[str, str, bytes, pika.BasicProperties]]) -> list[str]:
+        """Publish ``(exchange, routing key, body, properties)`` each (mandatory) and wait for every confirm.
+
+        Every ``properties.message_id`` must be set (it identifies a returned message)."""
+        self._outcomes = [None] * len(messages)
+        self._ids = [props.message_id for _, _, _, props in messages]
+        self._returned.clear()
+        for index, (exchange, routing_key, body, props) in enumerate(messages):
+            if self._failure is not None:
+                break
+            try:
+                self._channel.basic_publish(exchange, routing_key, body, props, mandatory=True)
+            except AMQPError as exc:  # the channel is known closed: settle like a dropped connection
+                self._failure = exc
+                break
+            self._tag += 1
+            self._pending[self._tag] = index
+        self._run_until(lambda: not self._pending)
+        return list(self._outcomes)
+
+    def idle(self, seconds: float) -> None:
+        """Wait ``seconds`` with the I/O loop running (heartbeats, a broker's close)."""
+        if self._failure is None:
+            timer = self._connection.ioloop.call_later(seconds, self._connection.ioloop.stop)
+            self._until = lambda: False
+            try:
+                self._connection.ioloop.start()
+            finally:
+                self._until = None
+                self._connection.ioloop.remove_timeout(timer)
+
+    def close(self) -> None:
+        """Close the connection (waits briefly for the broker's close-ok)."""
+        if self._connection.is_open:
+            self._connection.close()
+        if not self._connection.is_closed:
+            self._until = lambda: self._connection.is_closed
+            timer = self._connection.ioloop.call_later(5.0, self._connection.ioloop.stop)
+            try:
+                self._connection.ioloop.start()
+            finally:
+                self._until = None
+                self._connection.ioloop.remove_timeout(timer)

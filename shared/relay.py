@@ -4,8 +4,10 @@
   serialises writers with ``BEGIN IMMEDIATE``) and leases them to this relay, so several relays never take
   the same rows on purpose. A relay that dies leaves a lease that expires; the rows are then sent again,
   which consumers' inboxes absorb (at least once on the wire, exactly once in effect).
-- Publishing: persistent, ``mandatory``, confirmed; ``message_id`` is the CloudEvent id (= the row id).
-  A nack or an unroutable return is recorded on the row (attempts, last_error) and retried with back-off.
+- Publishing: persistent, ``mandatory``, confirmed; ``message_id`` is the CloudEvent id (= the row id). A
+  batch is written at once and its confirms collected after (``amqp.ConfirmingPublisher``), not one round trip
+  per message. A nack or an unroutable return is recorded on the row (attempts, last_error) and retried with
+  back-off; rows the broker had not confirmed when the connection dropped are released and sent again.
 - Order: rows go out in commit order (``seq``) from one relay; consumers must not rely on global order.
 """
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 from datetime import timedelta
 
 import pika
-from pika.exceptions import AMQPError, NackError, UnroutableError
+from pika.exceptions import AMQPError
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -41,8 +43,7 @@ class Relay:
         self.engine = engine
         self.name = name or f"{settings.service}-relay@{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self.poll_interval = poll_interval
-        self._connection = None
-        self._channel = None
+        self._publisher: amqp.ConfirmingPublisher | None = None
         self.published = 0
 
     # -- database ---------------------------------------------------------------------------------------
@@ -94,24 +95,25 @@ class Relay:
             session.commit()
 
     # -- broker -----------------------------------------------------------------------------------------
-    def _ensure_channel(self, stop):
-        if self._channel is not None and self._channel.is_open:
-            return self._channel
+    def _ensure_publisher(self, stop) -> amqp.ConfirmingPublisher:
+        if self._publisher is not None and self._publisher.is_open:
+            return self._publisher
         self.close()
-        self._connection = amqp.connect(self.settings.amqp_url, name=self.name, stop=stop)
-        channel = self._connection.channel()
-        topology.declare_all(channel, self.settings)
-        channel.confirm_delivery()
-        self._channel = channel
-        return channel
+        connection = amqp.connect(self.settings.amqp_url, name=self.name, stop=stop)  # retries with back-off
+        try:
+            topology.declare_all(connection.channel(), self.settings)
+        finally:
+            connection.close()
+        self._publisher = amqp.ConfirmingPublisher(self.settings.amqp_url, name=self.name)
+        return self._publisher
 
     def close(self) -> None:
         try:
-            if self._connection is not None and self._connection.is_open:
-                self._connection.close()
+            if self._publisher is not None:
+                self._publisher.close()
         except Exception:  # noqa: BLE001 - closing a dead connection
             pass
-        self._connection = self._channel = None
+        self._publisher = None
 
     def _properties(self, row: OutboxMessage) -> pika.BasicProperties:
         headers = dict(row.headers or {})
@@ -122,29 +124,30 @@ class Relay:
             timestamp=int(row.created_at.timestamp()), headers=headers or None)
 
     def publish_batch(self, rows: list[OutboxMessage]) -> int:
-        channel = self._channel
-        sent: list[int] = []
+        """Publish ``rows`` and settle each by its confirm: acked rows are marked sent, refused or unroutable ones
+        failed (tried again after a back-off), unconfirmed ones (the connection dropped) released. Returns how
+        many were acked; re-raises the broker error after settling."""
+        messages = [(self.settings.exchange, row.type, row.body.encode("utf-8"), self._properties(row)) for row in rows]
+        error = None
         try:
-            for i, row in enumerate(rows):
-                try:
-                    channel.basic_publish(self.settings.exchange, row.type, row.body.encode("utf-8"),
-                                          properties=self._properties(row), mandatory=True)
-                    sent.append(row.seq)
-                except (UnroutableError, NackError) as exc:
-                    log.error("broker refused event %s (%s)", row.id, type(exc).__name__)
-                    self.mark_failed(row, type(exc).__name__)
-        except (AMQPError, OSError):
-            self.mark_sent(sent)
-            done = set(sent)
-            self.release([r.seq for r in rows if r.seq not in done])
-            raise
+            outcomes = self._publisher.publish(messages)
+        except amqp.PublishInterrupted as exc:
+            outcomes, error = exc.outcomes, exc
+        sent = [row.seq for row, outcome in zip(rows, outcomes) if outcome == "ack"]
         self.mark_sent(sent)
+        for row, outcome in zip(rows, outcomes):
+            if outcome in ("nack", "returned"):
+                log.error("broker refused event %s (%s)", row.id, outcome)
+                self.mark_failed(row, "NackError" if outcome == "nack" else "UnroutableError")
+        self.release([row.seq for row, outcome in zip(rows, outcomes) if outcome is None])
         self.published += len(sent)
+        if error is not None:
+            raise error
         return len(sent)
 
     def run_once(self, stop=None) -> int:
         """Publish at most one batch; returns how many rows were confirmed."""
-        self._ensure_channel(stop)
+        self._ensure_publisher(stop)
         rows = self.claim(self.settings.relay_batch_size)
         if not rows:
             return 0
@@ -157,8 +160,8 @@ class Relay:
             try:
                 n = self.run_once(stop)
                 delay = 0.5
-                if n == 0:
-                    stop.wait(self.poll_interval)
+                if n == 0 and self._publisher is not None:
+                    self._publisher.idle(self.poll_interval)  # answers heartbeats while there is nothing to send
             except InterruptedError:
                 break
             except (AMQPError, OSError) as exc:
