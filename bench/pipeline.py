@@ -142,6 +142,12 @@ def run(events: int = 3000, steady_seconds: int = 20, rate: int = 100) -> tuple[
         wait_until(lambda: credits(p_engine, "T-P%") >= args.events, 600, interval=0.2, message="backlog credited")
         results["pipeline backlog, resolve → credit (events/s, incl. worker start)"] = \
             args.events / (time.perf_counter() - start)
+        with p_engine.connect() as conn:  # the same backlog once the workers run: first credit to last
+            first, last = conn.execute(text(
+                "SELECT min(t.created_at), max(t.created_at) FROM transfers t JOIN accounts a "
+                "ON a.id = t.credit_account_id WHERE a.person_id LIKE 'T-P%'")).one()
+        results["pipeline backlog, first → last credit (events/s, workers running)"] = \
+            (args.events - 1) / max((last - first).total_seconds(), 1e-3)
 
         # steady load: one committed resolution every 1/rate seconds; latency = credit created - outbox created
         stop_at = time.monotonic() + args.steady_seconds
