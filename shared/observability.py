@@ -88,4 +88,4 @@ def metrics_response(extra_collectors=()) -> Response:
             registry.register(collector)
     for collector in extra_collectors:
         registry.register(collector)
-    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)  # mimetype= would add a second charset

@@ -178,6 +178,12 @@ def test_every_error_status_is_problem_json(client):
                    "Idempotency-Key")
 
 
+def test_metrics_answer_prometheus_text_with_one_charset(client):
+    r = client.get("/metrics")
+    assert r.status_code == 200 and b"# HELP" in r.data
+    assert r.headers["Content-Type"].count("charset") == 1 and r.headers["Content-Type"].startswith("text/plain")
+
+
 def test_database_unreachable_is_503_and_readyz_says_so(tmp_path):
     settings = make_settings("points", "postgresql://postgres@127.0.0.1:1/none")
     app = create_app("points", blueprints=[probes], title="p", description="p", settings=settings)
