@@ -15,7 +15,7 @@ TTL          ?= 3600
 comma        := ,
 
 .DEFAULT_GOAL := help
-.PHONY: help venv run test fuzz migrate token openapi replay report replay-test lock clean distclean
+.PHONY: help venv run test fuzz chaos bench migrate token openapi replay report replay-test lock clean distclean
 
 help: ## list the targets
 	@echo "usage: make <target> [VAR=value ...]"
