@@ -42,6 +42,15 @@ class Problem(Exception):
         self.headers = headers or {}
         self.extra = extra
 
+    def within(self, prefix: str, **members: Any) -> "Problem":
+        """This problem as one about a part of a larger body (a step of a history record, an item of a batch):
+        each field error's ``field`` put under ``prefix`` (``tickets.7.issued_at``), one error naming ``prefix``
+        itself when none names a field, and ``members`` (``index=7``) added to the body. Returns ``self``."""
+        self.errors = ([{**e, "field": f"{prefix}.{e['field']}" if e.get("field") else prefix} for e in self.errors]
+                       or field_error(prefix, self.detail))
+        self.extra.update(members)
+        return self
+
 
 class NotFound(Problem):
     status, code = 404, "not-found"

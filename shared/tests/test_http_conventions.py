@@ -290,3 +290,16 @@ def test_idempotent_twins_in_flight_execute_once(client):
     assert count_rows(client) == 1
     created = {a.get_json()["event_id"] for a in answers if a.status_code == 201}
     assert len(created) == 1  # any 201 after the first is the replayed first answer
+
+
+def test_a_problem_about_a_part_of_a_body_names_the_part():
+    from shared.errors import Conflict, Unprocessable, field_error
+    named = Unprocessable("Bad day.", errors=field_error("issued_at", "Must be 2025-06-12."))
+    assert named.within("tickets.7", index=7) is named
+    assert [e["field"] for e in named.errors] == ["tickets.7.issued_at"] and named.extra == {"index": 7}
+    unnamed = Conflict("All meals are given out.", code="meals-sold-out").within("tickets.3", index=3)
+    assert unnamed.errors == [{"location": "json", "field": "tickets.3", "message": "All meals are given out."}]
+    nested = Unprocessable("x", errors=field_error("raised_on", "late")).within("objections.0", step="objections.0")
+    assert [e["field"] for e in nested.within("applications.2", index=2).errors] == [
+        "applications.2.objections.0.raised_on"]
+    assert nested.extra == {"step": "objections.0", "index": 2}

@@ -41,10 +41,7 @@ def _item(index: int) -> Iterator[None]:
     try:
         yield
     except Problem as exc:
-        where = f"tickets.{index}"
-        exc.errors = ([{**e, "field": f"{where}.{e['field']}"} for e in exc.errors]
-                      or field_error(where, exc.detail))
-        exc.extra.setdefault("index", index)
+        exc.within(f"tickets.{index}", index=index)
         raise
 
 

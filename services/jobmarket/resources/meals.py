@@ -134,11 +134,11 @@ class TicketImportsResource(MethodView):
         (before the issue, another day); 409 ``ticket-exists`` (named twice, or held with other times),
         ``meals-sold-out``, ``not-next-number``. 404 for a path that is not a day. Accepts ``Idempotency-Key``.
         """
-        results = ticket_imports.import_tickets(db(), path_day(served_on), data["tickets"], current_principal().sub)
+        day = path_day(served_on)
+        results = ticket_imports.import_tickets(db(), day, data["tickets"], current_principal().sub)
         issued = sum(outcome == ticket_imports.ISSUED for outcome, _, _ in results)
-        body = {"served_on": path_day(served_on), "issued": issued, "existing": len(results) - issued,
+        return {"served_on": day, "issued": issued, "existing": len(results) - issued,
                 "tickets": [{**_ticket(t, w), "outcome": outcome} for outcome, t, w in results]}
-        return body
 
 
 @meals.route("/meal-tickets")

@@ -55,8 +55,7 @@ def _step(name: str, fn: Callable[..., T], *args, stale: object | None = None) -
         return result
     except Problem as exc:
         if name:
-            exc.errors = [{**e, "field": f"{name}.{e['field']}" if e.get("field") else name} for e in exc.errors]
-            exc.extra.setdefault("step", name)
+            exc.within(name, step=name)
         raise
 
 
@@ -157,17 +156,12 @@ def import_batch(session: Session, vault: IdVault, campaign_id: str, records: li
             raise _in_batch(exc, index, data) from None
         results.append({"index": index, "ref": application.ref, "id": application.id,
                         "status": application.status, "created": created})
-        session.flush()
         session.expunge_all()  # the next record starts from the stored state, as its own request would
     return results
 
 
 def _in_batch(exc: Problem, index: int, data: dict) -> Problem:
     """The record's problem, naming it: ``index``, ``ref``, its fields under ``applications.<index>``."""
-    prefix = f"applications.{index}"
-    step = exc.extra.get("step")
-    exc.errors = ([{**e, "field": f"{prefix}.{e['field']}" if e.get("field") else prefix} for e in exc.errors]
-                  or [{"location": "json", "field": f"{prefix}.{step}" if step else prefix, "message": exc.detail}])
+    exc.within(f"applications.{index}", index=index, ref=data.get("ref"))
     exc.detail = f"Record {index} (ref {data.get('ref') or '-'}): {exc.detail}"
-    exc.extra.update(index=index, ref=data.get("ref"))
     return exc
